@@ -1,0 +1,35 @@
+# cnnbook — two commands: `make lab` and `make test`. Each sets itself up.
+#   make lab                      JupyterLab on notebooks/ (LAB_ARGS=--no-browser on a server)
+#   make test                     every test: unit tests, then nbval on notebooks/
+#   make venv                     only create .venv and install requirements + cnnbook
+# Variables: PYTHON (interpreter that makes the venv), VENV (its folder), PYTEST_ARGS.
+
+PYTHON ?= python3
+VENV ?= .venv
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.cnnbook-installed
+
+.PHONY: venv lab test clean
+
+venv: $(STAMP)
+
+# Re-install whenever the requirements or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing requirements and cnnbook (editable) into $(VENV) ..."
+	$(BIN)/python -m pip install --quiet --quiet -r requirements.txt -e .
+	@touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+# --nbval runs every notebook in notebooks/ and compares its outputs with the saved ones.
+test: $(STAMP)
+	$(BIN)/python -m pytest --nbval -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,120 @@
+"""The small operations the derivations are written in.
+
+Every chapter builds the backward pass of a convolution out of these four steps,
+so each does exactly one thing and its docstring states the formula:
+
+* ``pad2d``              surround a map with zeros (补零, padding)
+* ``rot180``             turn a kernel by 180° (flip rows and columns)
+* ``correlate2d``        slide a kernel over one map, ``valid`` or ``full``
+* ``convolve2d``         the same with the kernel flipped (true convolution)
+* ``expand_sensitivity`` put back the δ positions a stride skipped, as zeros
+
+They work on the last two axes of plain numpy arrays; ``correlate2d`` and
+``convolve2d`` take single-channel (2-D) maps, as in the seeds' pictures.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .shapes import _check_padding, _check_stride, as_array, pair
+
+__all__ = ["pad2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity"]
+
+
+def pad2d(a, padding, value=0.0):
+    """Pad the last two axes of ``a`` with ``value`` (zeros by default).
+
+    With ``padding = (ph, pw)`` the result has shape ``(..., H + 2ph, W + 2pw)`` and
+    ``out[..., ph + i, pw + j] = a[..., i, j]``; every other cell holds ``value``.
+    """
+    a = as_array(a, "a")
+    if a.ndim < 2:
+        raise ValueError(f"pad2d needs an array with at least 2 dimensions, got shape {a.shape}")
+    ph, pw = _check_padding(padding)
+    widths = [(0, 0)] * (a.ndim - 2) + [(ph, ph), (pw, pw)]
+    return np.pad(a, widths, mode="constant", constant_values=value)
+
+
+def rot180(w):
+    """Rotate the last two axes of ``w`` by 180°: ``rot180(W)[m, n] = W[KH-1-m, KW-1-n]``.
+
+    Only rows and columns turn; a filter of shape (F, C, KH, KW) keeps its filter and
+    channel order (``np.rot90(w, 2)`` on a 3-D filter would also flip the channels).
+    """
+    w = as_array(w, "w")
+    if w.ndim < 2:
+        raise ValueError(f"rot180 needs an array with at least 2 dimensions, got shape {w.shape}")
+    return w[..., ::-1, ::-1].copy()
+
+
+def _check_maps(a, k):
+    a = as_array(a, "a", 2, "(H, W), a single-channel map")
+    k = as_array(k, "k", 2, "(KH, KW), a single-channel kernel")
+    if k.shape[0] < 1 or k.shape[1] < 1:
+        raise ValueError(f"kernel k must not be empty, got shape {k.shape}")
+    return a, k
+
+
+def correlate2d(a, k, mode="valid"):
+    """Cross-correlation of a 2-D map ``a`` with a 2-D kernel ``k`` (no flip).
+
+    ``valid``: ``out[i, j] = Σ_m Σ_n a[i + m, j + n] · k[m, n]``, shape
+    ``(H - KH + 1, W - KW + 1)``: the kernel stays inside the map.
+
+    ``full``:  the same on ``a`` padded with ``KH - 1`` and ``KW - 1`` zeros, shape
+    ``(H + KH - 1, W + KW - 1)``: every placement that overlaps the map at all.
+
+    This is what deep-learning libraries call "convolution" (``conv2d``).
+    """
+    a, k = _check_maps(a, k)
+    KH, KW = k.shape
+    if mode == "full":
+        a = pad2d(a, (KH - 1, KW - 1))
+    elif mode != "valid":
+        raise ValueError(f"mode must be 'valid' or 'full', got {mode!r}")
+    if a.shape[0] < KH or a.shape[1] < KW:
+        raise ValueError(
+            f"kernel {k.shape} does not fit map {a.shape} in 'valid' mode; use mode='full'"
+        )
+    windows = sliding_window_view(a, (KH, KW))  # windows[i, j] = a[i:i+KH, j:j+KW]
+    return np.einsum("ijmn,mn->ij", windows, k)
+
+
+def convolve2d(a, k, mode="valid"):
+    """True (mathematical) convolution: ``correlate2d(a, rot180(k), mode)``.
+
+    ``valid``: ``out[i, j] = Σ_m Σ_n a[i + m, j + n] · k[KH-1-m, KW-1-n]``. Flipping the
+    kernel is what makes ``convolve2d(a, k) == convolve2d(k, a)`` in ``full`` mode.
+    """
+    a, k = _check_maps(a, k)
+    return correlate2d(a, rot180(k), mode)
+
+
+def expand_sensitivity(delta, stride, size=None):
+    """Undo the stride on a sensitivity map (敏感度图): put zeros where windows were skipped.
+
+    A stride-S output keeps every S-th row and column of the stride-1 output, so its
+    δ fills the stride-1 map at ``out[..., i·Sh, j·Sw] = delta[..., i, j]``; all other
+    cells are 0. ``size = (rows, cols)`` is the stride-1 map's size, ``L - F + 2P + 1``
+    per axis. It can exceed ``(O - 1)·S + 1`` when S does not divide ``L - F + 2P``:
+    the trailing rows/columns then stay 0. Default: ``(O - 1)·S + 1``.
+    """
+    delta = as_array(delta, "delta")
+    if delta.ndim < 2:
+        raise ValueError(f"delta must have at least 2 dimensions, got shape {delta.shape}")
+    sh, sw = _check_stride(stride)
+    OH, OW = delta.shape[-2:]
+    smallest = ((OH - 1) * sh + 1, (OW - 1) * sw + 1)
+    if size is None:
+        size = smallest
+    size = pair(size, "size")
+    for axis, n, lo, s, o in (("rows", size[0], smallest[0], sh, OH), ("cols", size[1], smallest[1], sw, OW)):
+        if not lo <= n <= lo + s - 1:
+            raise ValueError(
+                f"a stride-{s} map with {o} {axis} expands to between {lo} and {lo + s - 1} "
+                f"{axis}, not {n}"
+            )
+    out = np.zeros(delta.shape[:-2] + tuple(size))
+    out[..., ::sh, ::sw] = delta
+    return out

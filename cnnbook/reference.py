@@ -1,0 +1,143 @@
+"""Readable twins of the fast functions: loops that follow the derivations step by step.
+
+They take and return exactly what ``conv2d``, ``conv2d_backward``, ``max_pool2d`` …
+do, and the tests hold the fast versions equal to these. Read them next to the
+chapters; use the fast ones for anything big.
+
+Convolution layer, per image (seed 004 notation; net = the layer's output before
+its activation, δ = ∂E/∂net, the sensitivity map / 误差项)::
+
+    forward   net[f] = Σ_c valid_correlate(x_pad[c], W[f, c])[::S, ::S] + b[f]
+    backward  δ_1   = expand(δ[f], S)              stride-1 map, size L − F + 2P + 1
+              dx_pad[c] = Σ_f valid_correlate(pad(δ_1, K − 1), rot180(W[f, c]))
+              dx    = dx_pad with the P-wide border cropped
+              dW[f, c] = valid_correlate(x_pad[c], δ_1)       weight sharing: Σ over positions
+              db[f] = Σ δ[f]
+
+The activation factor f′(net) is not here: it belongs to the activation layer, so
+the δ that reaches ``conv2d_backward`` is already ∂E/∂net.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .primitives import correlate2d, expand_sensitivity, pad2d, rot180
+from .shapes import check_conv, check_dout, check_pool
+
+__all__ = [
+    "conv2d_reference",
+    "conv2d_backward_reference",
+    "max_pool2d_reference",
+    "max_pool2d_backward_reference",
+    "avg_pool2d_reference",
+    "avg_pool2d_backward_reference",
+]
+
+
+def conv2d_reference(x, w, b=None, stride=1, padding=0):
+    """``net[n, f] = Σ_c correlate2d(x_pad[n, c], w[f, c])[::Sh, ::Sw] + b[f]``.
+
+    A stride-S convolution is the stride-1 one with only every S-th row and column
+    kept, which is why the backward pass can undo the stride by inserting zeros.
+    """
+    x, w, b, (sh, sw), p, (OH, OW) = check_conv(x, w, b, stride, padding)
+    N, F, C = x.shape[0], w.shape[0], w.shape[1]
+    x_pad = pad2d(x, p)
+    out = np.zeros((N, F, OH, OW))
+    for n in range(N):
+        for f in range(F):
+            stride1 = sum(correlate2d(x_pad[n, c], w[f, c], "valid") for c in range(C))
+            out[n, f] = stride1[::sh, ::sw] + b[f]
+    return out
+
+
+def conv2d_backward_reference(dout, x, w, stride=1, padding=0):
+    """``(dx, dw, db)`` by expand → pad with K − 1 zeros → correlate with rot180(W) → crop.
+
+    See the module docstring for the formulas; each line below is one of them.
+    """
+    x, w, _, s, (ph, pw), (OH, OW) = check_conv(x, w, None, stride, padding)
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    dout = check_dout(dout, (N, F, OH, OW))
+    x_pad = pad2d(x, (ph, pw))
+    size1 = (H + 2 * ph - KH + 1, W + 2 * pw - KW + 1)  # stride-1 map: L − F + 2P + 1
+
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.zeros_like(w)
+    for n in range(N):
+        for f in range(F):
+            delta1 = expand_sensitivity(dout[n, f], s, size1)
+            delta1_pad = pad2d(delta1, (KH - 1, KW - 1))
+            for c in range(C):
+                # δ^(l-1) = pad(δ^l, K-1) ⋆ rot180(W)   (⋆: valid cross-correlation)
+                dx_pad[n, c] += correlate2d(delta1_pad, rot180(w[f, c]), "valid")
+                # ∂E/∂W = x ⋆ δ: each weight is used at every position
+                dw[f, c] += correlate2d(x_pad[n, c], delta1, "valid")
+    dx = dx_pad[:, :, ph:ph + H, pw:pw + W].copy()  # padding cells get gradient too; drop it
+    db = dout.sum(axis=(0, 2, 3))
+    return dx, dw, db
+
+
+def _pool_windows(x, k, s, out_hw):
+    """Yield ``(n, c, i, j, rows, cols)``: window (i, j) as slices of the padded input."""
+    N, C = x.shape[:2]
+    for n in range(N):
+        for c in range(C):
+            for i in range(out_hw[0]):
+                for j in range(out_hw[1]):
+                    yield n, c, i, j, slice(i * s[0], i * s[0] + k[0]), slice(j * s[1], j * s[1] + k[1])
+
+
+def max_pool2d_reference(x, kernel_size, stride=None, padding=0):
+    """``out[n, c, i, j] = max`` of window (i, j) of ``x`` padded with −∞."""
+    x, k, s, p, (OH, OW) = check_pool(x, kernel_size, stride, padding)
+    x_pad = pad2d(x, p, value=-np.inf)
+    out = np.empty(x.shape[:2] + (OH, OW))
+    for n, c, i, j, rows, cols in _pool_windows(x, k, s, (OH, OW)):
+        out[n, c, i, j] = x_pad[n, c, rows, cols].max()
+    return out
+
+
+def max_pool2d_backward_reference(dout, x, kernel_size, stride=None, padding=0):
+    """Route each δ to the position of its window's maximum; everything else gets 0.
+
+    ``dx[argmax of window (i, j)] += dout[i, j]``. Ties go to the first maximum in
+    row-major order within the window; overlapping windows add up.
+    """
+    x, k, s, p, (OH, OW) = check_pool(x, kernel_size, stride, padding)
+    dout = check_dout(dout, x.shape[:2] + (OH, OW))
+    x_pad = pad2d(x, p, value=-np.inf)
+    dx_pad = np.zeros_like(x_pad)
+    for n, c, i, j, rows, cols in _pool_windows(x, k, s, (OH, OW)):
+        window = x_pad[n, c, rows, cols]
+        m, q = np.unravel_index(np.argmax(window), window.shape)  # first maximum
+        dx_pad[n, c, rows.start + m, cols.start + q] += dout[n, c, i, j]
+    return dx_pad[:, :, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]].copy()
+
+
+def avg_pool2d_reference(x, kernel_size, stride=None, padding=0):
+    """``out[n, c, i, j] = mean`` of window (i, j) of ``x`` padded with zeros.
+
+    The divisor is always KH·KW, padding cells included (PyTorch's
+    ``count_include_pad=True``).
+    """
+    x, k, s, p, (OH, OW) = check_pool(x, kernel_size, stride, padding)
+    x_pad = pad2d(x, p)
+    out = np.empty(x.shape[:2] + (OH, OW))
+    for n, c, i, j, rows, cols in _pool_windows(x, k, s, (OH, OW)):
+        out[n, c, i, j] = x_pad[n, c, rows, cols].sum() / (k[0] * k[1])
+    return out
+
+
+def avg_pool2d_backward_reference(dout, x, kernel_size, stride=None, padding=0):
+    """Spread each δ evenly over its window: every cell gets ``dout[i, j] / (KH·KW)``.
+
+    Overlapping windows add up; the share that lands on padding is dropped.
+    """
+    x, k, s, p, (OH, OW) = check_pool(x, kernel_size, stride, padding)
+    dout = check_dout(dout, x.shape[:2] + (OH, OW))
+    dx_pad = pad2d(np.zeros_like(x), p)
+    for n, c, i, j, rows, cols in _pool_windows(x, k, s, (OH, OW)):
+        dx_pad[n, c, rows, cols] += dout[n, c, i, j] / (k[0] * k[1])
+    return dx_pad[:, :, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]].copy()

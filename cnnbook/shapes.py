@@ -1,0 +1,189 @@
+"""Output sizes and the input checks every cnnbook function shares.
+
+All error messages of the package are written here, so that a student who passes
+a wrong shape gets the same clear sentence from the readable reference code and
+from the fast code: a ``ValueError`` that names the offending numbers.
+
+The one formula of this module (seed 004, with PyTorch's floor)::
+
+    O = floor((L + 2P - F) / S) + 1
+
+for an input of length L, a window (kernel) of length F, padding P and stride S.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["output_size", "pair"]
+
+_AXES = ("height", "width")
+
+
+def _as_int(value, name):
+    """Return ``value`` as a Python int, or raise a ValueError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def pair(value, name="value"):
+    """Turn an int or an ``(h, w)`` pair into a tuple of two ints.
+
+    ``pair(3) == (3, 3)`` and ``pair((2, 1)) == (2, 1)``; anything else (a float,
+    a string, a triple) raises ``ValueError`` naming ``name``.
+    """
+    if isinstance(value, (tuple, list, np.ndarray)):
+        items = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
+        if len(items) != 2:
+            raise ValueError(
+                f"{name} must be an int or an (h, w) pair, got {value!r} with {len(items)} entries"
+            )
+        return (_as_int(items[0], name), _as_int(items[1], name))
+    try:
+        v = _as_int(value, name)
+    except ValueError:
+        raise ValueError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}") from None
+    return (v, v)
+
+
+def _check_stride(stride):
+    s = pair(stride, "stride")
+    if min(s) < 1:
+        raise ValueError(f"stride must be at least 1, got {_show(s)}")
+    return s
+
+
+def _check_padding(padding):
+    p = pair(padding, "padding")
+    if min(p) < 0:
+        raise ValueError(f"padding must not be negative, got {_show(p)}")
+    return p
+
+
+def _check_kernel(kernel_size):
+    k = pair(kernel_size, "kernel_size")
+    if min(k) < 1:
+        raise ValueError(f"kernel_size must be at least 1, got {_show(k)}")
+    return k
+
+
+def _show(p):
+    """``(2, 2)`` prints as ``2``, ``(2, 1)`` as ``(2, 1)``."""
+    return str(p[0]) if p[0] == p[1] else str(tuple(p))
+
+
+def _fit_1d(n, k, s, p, axis=None):
+    """Output length along one axis, after checking the window fits."""
+    if n + 2 * p < k:
+        where = "" if axis is None else f"{axis} "
+        raise ValueError(
+            f"kernel {where}{k} does not fit input {where}{n} + 2·{p} padding "
+            f"(padded input {n + 2 * p} < kernel {k})"
+        )
+    return (n + 2 * p - k) // s + 1
+
+
+def output_size(n, kernel_size, stride=1, padding=0):
+    """Length of a convolution or pooling output: ``floor((n + 2p - k) / s) + 1``.
+
+    ``n`` is the input length L, ``kernel_size`` the window F, ``stride`` S and
+    ``padding`` P (all ints). Windows that would run past the padded input are
+    dropped (PyTorch's floor rule), so ``output_size(6, 3, stride=2) == 2``, not 2.5.
+
+    >>> output_size(5, 3, stride=2, padding=1)
+    3
+    """
+    n = _as_int(n, "input size n")
+    if n < 1:
+        raise ValueError(f"input size n must be at least 1, got {n}")
+    k = _as_int(kernel_size, "kernel_size")
+    if k < 1:
+        raise ValueError(f"kernel_size must be at least 1, got {k}")
+    s = _as_int(stride, "stride")
+    if s < 1:
+        raise ValueError(f"stride must be at least 1, got {s}")
+    p = _as_int(padding, "padding")
+    if p < 0:
+        raise ValueError(f"padding must not be negative, got {p}")
+    return _fit_1d(n, k, s, p)
+
+
+def output_shape(hw, kernel_size, stride=1, padding=0):
+    """``(OH, OW)`` for an input of spatial size ``hw = (H, W)``; checks the window fits."""
+    k, s, p = _check_kernel(kernel_size), _check_stride(stride), _check_padding(padding)
+    return tuple(_fit_1d(hw[a], k[a], s[a], p[a], _AXES[a]) for a in range(2))
+
+
+def as_array(a, name, ndim=None, what=""):
+    """``a`` as a new-or-shared float64 ndarray with ``ndim`` dimensions (never modified).
+
+    ``what`` describes the axes for the error message, e.g. ``"(N, C, H, W)"``.
+    """
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an array of numbers: {err}") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(
+            f"{name} must be {ndim}-D {what}".rstrip() + f", got shape {arr.shape} ({arr.ndim}-D)"
+        )
+    return arr
+
+
+def check_conv(x, w, b=None, stride=1, padding=0):
+    """Validate conv2d arguments; return ``x, w, b, stride, padding, (OH, OW)``.
+
+    ``x``: (N, C, H, W); ``w``: (F, C, KH, KW); ``b``: (F,) or None (then zeros).
+    """
+    x = as_array(x, "x", 4, "(N, C, H, W)")
+    w = as_array(w, "w", 4, "(F, C, KH, KW)")
+    F, C, KH, KW = w.shape
+    if F < 1 or C < 1 or KH < 1 or KW < 1:
+        raise ValueError(f"w must have at least one filter, channel, row and column, got shape {w.shape}")
+    if x.shape[1] != C:
+        raise ValueError(
+            f"x has {x.shape[1]} channels (x.shape = {x.shape}) but each filter has {C} "
+            f"(w.shape = (F, C, KH, KW) = {w.shape})"
+        )
+    if b is None:
+        b = np.zeros(F)
+    else:
+        b = as_array(b, "b")
+        if b.shape != (F,):
+            raise ValueError(f"b must have shape ({F},), one bias per filter, got shape {b.shape}")
+    s, p = _check_stride(stride), _check_padding(padding)
+    out_hw = output_shape(x.shape[2:], (KH, KW), s, p)
+    return x, w, b, s, p, out_hw
+
+
+def check_pool(x, kernel_size, stride=None, padding=0):
+    """Validate pooling arguments; return ``x, kernel, stride, padding, (OH, OW)``.
+
+    ``stride=None`` means stride = kernel_size (non-overlapping windows), as in PyTorch.
+    Padding may be at most half the window, as in PyTorch: a larger padding would let
+    a window hold padding only.
+    """
+    x = as_array(x, "x", 4, "(N, C, H, W)")
+    k = _check_kernel(kernel_size)
+    s = k if stride is None else _check_stride(stride)
+    p = _check_padding(padding)
+    for a in range(2):
+        if 2 * p[a] > k[a]:
+            raise ValueError(
+                f"pool padding {p[a]} is more than half the window {k[a]} along the {_AXES[a]} "
+                f"(at most {k[a] // 2})"
+            )
+    out_hw = output_shape(x.shape[2:], k, s, p)
+    return x, k, s, p, out_hw
+
+
+def check_dout(dout, expected_shape, what="forward output"):
+    """``dout`` as float64, checked to have the shape of the forward output."""
+    dout = as_array(dout, "dout")
+    if dout.shape != tuple(expected_shape):
+        raise ValueError(
+            f"dout has shape {dout.shape} but the {what} has shape {tuple(expected_shape)}"
+        )
+    return dout
