@@ -82,12 +82,23 @@ def add_windows(per_offset, x_shape, kernel_size, stride, padding, out_hw):
     and the pooling backward passes.
     """
     N, C, H, W = x_shape
-    (kh, kw), (sh, sw), (ph, pw), (OH, OW) = kernel_size, stride, padding, out_hw
+    (kh, kw), (ph, pw) = kernel_size, padding
     out = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
     for m in range(kh):
         for n in range(kw):
-            out[:, :, m:m + sh * (OH - 1) + 1:sh, n:n + sw * (OW - 1) + 1:sw] += per_offset(m, n)
+            out[offset_slices(m, n, stride, out_hw)] += per_offset(m, n)
     return out[:, :, ph:ph + H, pw:pw + W].copy()
+
+
+def offset_slices(m, n, stride, out_hw):
+    """Index of ``x_pad[:, :, i·Sh + m, j·Sw + n]`` for all output positions (i, j) at once.
+
+    ``x_pad[offset_slices(m, n, ...)]`` is an (N, C, OH, OW) view: kernel offset (m, n)
+    of every window. Looping over the KH·KW offsets visits every window cell.
+    """
+    (sh, sw), (OH, OW) = stride, out_hw
+    return (slice(None), slice(None),
+            slice(m, m + sh * (OH - 1) + 1, sh), slice(n, n + sw * (OW - 1) + 1, sw))
 
 
 def participation_counts(input_size, kernel_size, stride=1, padding=0):

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 # Derandomised, no example database on disk: the same examples on every machine and
 # every run, so CI is never red by luck. HYPOTHESIS_PROFILE=explore searches afresh.
 settings.register_profile(
-    "default", derandomize=True, database=None, deadline=None, max_examples=60,
+    "default", derandomize=True, database=None, deadline=None, max_examples=100,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("explore", deadline=None, max_examples=500)

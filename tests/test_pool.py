@@ -118,3 +118,23 @@ def test_stride_defaults_to_kernel(rng):
     x = rng.normal(size=(2, 3, 6, 6))
     assert_array_equal(cb.max_pool2d(x, 3), cb.max_pool2d(x, 3, stride=3))
     assert_array_equal(cb.avg_pool2d(x, (2, 3)), cb.avg_pool2d(x, (2, 3), stride=(2, 3)))
+
+
+@given(case=pool_cases())
+def test_padded_max_pool_of_negative_input_stays_negative(case):
+    """−∞ padding: a window that overlaps the border still returns a real input value."""
+    x = -np.abs(case["x"]) - 0.5
+    args = _args(case)
+    out = cb.max_pool2d(x, *args)
+    assert (out <= -0.5).all()
+    assert_array_equal(out, cb.max_pool2d_reference(x, *args))
+    assert_allclose(cb.max_pool2d_backward(case["dout"], x, *args).sum(), case["dout"].sum(), atol=1e-9)
+
+
+def test_nan_propagates_and_fast_matches_reference():
+    x = np.array([[[[1.0, np.nan, 2.0, 0.0], [np.nan, 5.0, 3.0, 4.0]]]])
+    out = cb.max_pool2d(x, 2)
+    assert np.isnan(out[0, 0, 0, 0]) and out[0, 0, 0, 1] == 4.0
+    dout = np.array([[[[1.0, 2.0]]]])
+    assert_array_equal(cb.max_pool2d_backward(dout, x, 2), cb.max_pool2d_backward_reference(dout, x, 2))
+    assert_array_equal(cb.max_pool2d_backward(dout, x, 2)[0, 0], [[0, 1, 0, 0], [0, 0, 0, 2]])
