@@ -11,6 +11,8 @@ PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cnnbook-installed
+# JupyterLab refuses to start as root (containers, CI machines) unless told it may.
+ROOT_FLAG := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo --allow-root)
 
 .PHONY: venv lab test clean
 
@@ -24,7 +26,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $@
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 # --nbval runs every notebook in notebooks/ and compares its outputs with the saved ones.
 test: $(STAMP)

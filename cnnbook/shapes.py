@@ -48,25 +48,36 @@ def pair(value, name="value"):
     return (v, v)
 
 
+def _rule(lowest):
+    return "must not be negative" if lowest == 0 else f"must be at least {lowest}"
+
+
+def _check_int(value, name, lowest):
+    """``value`` as an int of at least ``lowest`` (1 for sizes and strides, 0 for padding)."""
+    v = _as_int(value, name)
+    if v < lowest:
+        raise ValueError(f"{name} {_rule(lowest)}, got {v}")
+    return v
+
+
+def _check_pair(value, name, lowest):
+    """``pair(value)``, with both entries at least ``lowest``."""
+    v = pair(value, name)
+    if min(v) < lowest:
+        raise ValueError(f"{name} {_rule(lowest)}, got {_show(v)}")
+    return v
+
+
 def _check_stride(stride):
-    s = pair(stride, "stride")
-    if min(s) < 1:
-        raise ValueError(f"stride must be at least 1, got {_show(s)}")
-    return s
+    return _check_pair(stride, "stride", 1)
 
 
 def _check_padding(padding):
-    p = pair(padding, "padding")
-    if min(p) < 0:
-        raise ValueError(f"padding must not be negative, got {_show(p)}")
-    return p
+    return _check_pair(padding, "padding", 0)
 
 
 def _check_kernel(kernel_size):
-    k = pair(kernel_size, "kernel_size")
-    if min(k) < 1:
-        raise ValueError(f"kernel_size must be at least 1, got {_show(k)}")
-    return k
+    return _check_pair(kernel_size, "kernel_size", 1)
 
 
 def _show(p):
@@ -95,18 +106,10 @@ def output_size(n, kernel_size, stride=1, padding=0):
     >>> output_size(5, 3, stride=2, padding=1)
     3
     """
-    n = _as_int(n, "input size n")
-    if n < 1:
-        raise ValueError(f"input size n must be at least 1, got {n}")
-    k = _as_int(kernel_size, "kernel_size")
-    if k < 1:
-        raise ValueError(f"kernel_size must be at least 1, got {k}")
-    s = _as_int(stride, "stride")
-    if s < 1:
-        raise ValueError(f"stride must be at least 1, got {s}")
-    p = _as_int(padding, "padding")
-    if p < 0:
-        raise ValueError(f"padding must not be negative, got {p}")
+    n = _check_int(n, "input size n", 1)
+    k = _check_int(kernel_size, "kernel_size", 1)
+    s = _check_int(stride, "stride", 1)
+    p = _check_int(padding, "padding", 0)
     return _fit_1d(n, k, s, p)
 
 
