@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["output_size", "pair"]
+__all__ = ["output_size", "output_shape", "pair"]
 
 _AXES = ("height", "width")
 
