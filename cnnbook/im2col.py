@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .primitives import pad2d
+from .primitives import crop2d, pad2d
 from .shapes import _check_kernel, _check_padding, _check_stride, as_array, output_shape, pair
 
 __all__ = ["im2col", "col2im", "participation_counts"]
@@ -87,7 +87,7 @@ def add_windows(per_offset, x_shape, kernel_size, stride, padding, out_hw):
     for m in range(kh):
         for n in range(kw):
             out[offset_slices(m, n, stride, out_hw)] += per_offset(m, n)
-    return out[:, :, ph:ph + H, pw:pw + W].copy()
+    return crop2d(out, padding)
 
 
 def offset_slices(m, n, stride, out_hw):

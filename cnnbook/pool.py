@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .im2col import add_windows, offset_slices
-from .primitives import pad2d
+from .primitives import crop2d, pad2d
 from .shapes import check_dout, check_pool
 
 __all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
@@ -77,7 +77,7 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
         hit &= ~taken
         taken |= hit
         dx_pad[sl] += np.where(hit, dout, 0.0)
-    return dx_pad[:, :, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]].copy()
+    return crop2d(dx_pad, p)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):

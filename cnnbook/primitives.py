@@ -4,6 +4,7 @@ Every chapter builds the backward pass of a convolution out of these four steps,
 so each does exactly one thing and its docstring states the formula:
 
 * ``pad2d``              surround a map with zeros (补零, padding)
+* ``crop2d``             cut that border off again (backward passes drop what lands on it)
 * ``rot180``             turn a kernel by 180° (flip rows and columns)
 * ``correlate2d``        slide a kernel over one map, ``valid`` or ``full``
 * ``convolve2d``         the same with the kernel flipped (true convolution)
@@ -19,7 +20,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .shapes import _check_padding, _check_stride, as_array, pair
 
-__all__ = ["pad2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity"]
+__all__ = ["pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity"]
 
 
 def pad2d(a, padding, value=0.0):
@@ -34,6 +35,20 @@ def pad2d(a, padding, value=0.0):
     ph, pw = _check_padding(padding)
     widths = [(0, 0)] * (a.ndim - 2) + [(ph, ph), (pw, pw)]
     return np.pad(a, widths, mode="constant", constant_values=value)
+
+
+def crop2d(a, padding):
+    """Remove a ``(ph, pw)`` border from the last two axes: the inverse of ``pad2d``.
+
+    ``out[..., i, j] = a[..., ph + i, pw + j]``, shape ``(..., H − 2ph, W − 2pw)``; a new
+    array. Backward passes compute the gradient of the padded input and crop it, since
+    the padding cells are not inputs of the layer.
+    """
+    a = as_array(a, "a")
+    ph, pw = _check_padding(padding)
+    if a.ndim < 2 or a.shape[-2] < 2 * ph or a.shape[-1] < 2 * pw:
+        raise ValueError(f"cannot crop a {(ph, pw)} border from an array of shape {a.shape}")
+    return a[..., ph:a.shape[-2] - ph, pw:a.shape[-1] - pw].copy()
 
 
 def rot180(w):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .primitives import correlate2d, expand_sensitivity, pad2d, rot180
+from .primitives import correlate2d, crop2d, expand_sensitivity, pad2d, rot180
 from .shapes import check_conv, check_dout, check_pool
 
 __all__ = [
@@ -74,7 +74,7 @@ def conv2d_backward_reference(dout, x, w, stride=1, padding=0):
                 dx_pad[n, c] += correlate2d(delta1_pad, rot180(w[f, c]), "valid")
                 # ∂E/∂W = x ⋆ δ: each weight is used at every position
                 dw[f, c] += correlate2d(x_pad[n, c], delta1, "valid")
-    dx = dx_pad[:, :, ph:ph + H, pw:pw + W].copy()  # padding cells get gradient too; drop it
+    dx = crop2d(dx_pad, (ph, pw))  # padding cells get gradient too; drop it
     db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
 
@@ -113,7 +113,7 @@ def max_pool2d_backward_reference(dout, x, kernel_size, stride=None, padding=0):
         window = x_pad[n, c, rows, cols]
         m, q = np.unravel_index(np.argmax(window), window.shape)  # first maximum
         dx_pad[n, c, rows.start + m, cols.start + q] += dout[n, c, i, j]
-    return dx_pad[:, :, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]].copy()
+    return crop2d(dx_pad, p)
 
 
 def avg_pool2d_reference(x, kernel_size, stride=None, padding=0):
@@ -140,4 +140,4 @@ def avg_pool2d_backward_reference(dout, x, kernel_size, stride=None, padding=0):
     dx_pad = pad2d(np.zeros_like(x), p)
     for n, c, i, j, rows, cols in _pool_windows(x, k, s, (OH, OW)):
         dx_pad[n, c, rows, cols] += dout[n, c, i, j] / (k[0] * k[1])
-    return dx_pad[:, :, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]].copy()
+    return crop2d(dx_pad, p)

@@ -16,6 +16,14 @@ def test_pad2d_pads_only_the_last_two_axes():
     assert_array_equal(out[:, :, 1:3, 2:4], a)
 
 
+def test_crop2d_undoes_pad2d(rng):
+    a = rng.normal(size=(2, 3, 4, 5))
+    assert_array_equal(cb.crop2d(cb.pad2d(a, (2, 1)), (2, 1)), a)
+    assert_array_equal(cb.crop2d(a, 0), a)
+    with pytest.raises(ValueError, match=r"cannot crop a \(3, 0\) border from an array of shape \(2, 3, 4, 5\)"):
+        cb.crop2d(a, (3, 0))
+
+
 def test_pad2d_fill_value():
     out = cb.pad2d(np.zeros((1, 1)), 1, value=-np.inf)
     assert np.isneginf(out).sum() == 8 and out[1, 1] == 0
