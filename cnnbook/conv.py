@@ -14,7 +14,6 @@ Backward, for δ = ∂E/∂net laid out as ``D`` of shape (F, N·OH·OW)::
 """
 from __future__ import annotations
 
-
 from .im2col import col2im, im2col
 from .shapes import check_conv, check_dout
 
