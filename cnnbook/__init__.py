@@ -14,7 +14,9 @@ from .functional import (
 from .gradcheck import numerical_gradient, rel_error
 from .im2col import col2im, im2col, participation_counts
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
-from .primitives import convolve2d, correlate2d, crop2d, expand_sensitivity, pad2d, rot180
+from .primitives import (
+    conv_matrix, convolve2d, correlate2d, crop2d, expand_sensitivity, pad2d, rot180,
+)
 from .reference import (
     avg_pool2d_backward_reference, avg_pool2d_reference,
     conv2d_backward_reference, conv2d_reference,
@@ -32,7 +34,7 @@ __all__ = [
     "conv2d_reference", "conv2d_backward_reference",
     "max_pool2d_reference", "max_pool2d_backward_reference",
     "avg_pool2d_reference", "avg_pool2d_backward_reference",
-    "pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity",
+    "pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity", "conv_matrix",
     "im2col", "col2im", "participation_counts",
     "relu", "relu_derivative", "relu_backward", "sigmoid", "sigmoid_derivative",
     "sigmoid_backward", "tanh", "tanh_derivative", "tanh_backward",

@@ -9,6 +9,7 @@ so each does exactly one thing and its docstring states the formula:
 * ``correlate2d``        slide a kernel over one map, ``valid`` or ``full``
 * ``convolve2d``         the same with the kernel flipped (true convolution)
 * ``expand_sensitivity`` put back the δ positions a stride skipped, as zeros
+* ``conv_matrix``        the same convolution written as one (sparse, shared) matrix
 
 They work on the last two axes of plain numpy arrays; ``correlate2d`` and
 ``convolve2d`` take single-channel (2-D) maps, as in the seeds' pictures.
@@ -20,7 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .shapes import _check_padding, _check_stride, as_array, pair
 
-__all__ = ["pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity"]
+__all__ = ["pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity",
+           "conv_matrix"]
 
 
 def pad2d(a, padding, value=0.0):
@@ -133,3 +135,33 @@ def expand_sensitivity(delta, stride, size=None):
     out = np.zeros(delta.shape[:-2] + tuple(size))
     out[..., ::sh, ::sw] = delta
     return out
+
+
+def conv_matrix(k, input_shape, stride=1, padding=0):
+    """The matrix M with ``M @ x.ravel() == conv2d(x, k, stride, padding).ravel()``.
+
+    Seed 004's view of a convolution as a fully connected layer: output cell
+    ``o = r·OW + c`` is joined to input pixel ``(r·S + u − P, c·S + v − P)`` by the weight
+    ``k[u, v]``, for every kernel offset ``(u, v)`` whose pixel lies inside the image
+    (padding pixels are zeros and contribute nothing). ``M`` has ``OH·OW`` rows and
+    ``H·W`` columns; most entries are 0 (local receptive fields) and the non-zeros of
+    every row are the same KH·KW weights (weight sharing). ``k`` is a 2-D kernel,
+    ``input_shape`` is ``(H, W)``.
+    """
+    from .shapes import output_shape
+
+    k = as_array(k, "kernel", ndim=2, what="(KH, KW)")
+    H, W = pair(input_shape, "input_shape")
+    if H < 1 or W < 1:
+        raise ValueError(f"input_shape must be positive, got {(H, W)}")
+    (sh, sw), (ph, pw) = _check_stride(stride), _check_padding(padding)
+    OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw))
+    m = np.zeros((OH * OW, H * W))
+    for r in range(OH):
+        for c in range(OW):
+            for u in range(k.shape[0]):
+                for v in range(k.shape[1]):
+                    i, j = r * sh + u - ph, c * sw + v - pw
+                    if 0 <= i < H and 0 <= j < W:
+                        m[r * OW + c, i * W + j] += k[u, v]
+    return m

@@ -101,3 +101,38 @@ def test_expand_sensitivity_rejects_a_size_the_stride_cannot_give():
 def test_primitives_reject_bad_input(bad, match):
     with pytest.raises(ValueError, match=match):
         bad()
+
+
+def test_conv_matrix_of_seed004_detector():
+    """A 2×2 kernel on a 4×4 image: 9 rows of 16, each with the four weights in a 2×2 block."""
+    k = np.array([[1.0, 2.0], [3.0, 4.0]])
+    m = cb.conv_matrix(k, (4, 4))
+    assert m.shape == (9, 16)
+    assert_array_equal(m[0], [1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    assert_array_equal(m[4], [0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0])
+    assert_array_equal(np.sort(m, axis=1)[:, -4:], np.tile([1, 2, 3, 4], (9, 1)))
+
+
+@given(h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 3), kw=st.integers(1, 3),
+       s=st.integers(1, 3), p=st.integers(0, 2))
+def test_conv_matrix_times_image_is_conv2d(h, w, kh, kw, s, p):
+    if h + 2 * p < kh or w + 2 * p < kw:
+        return
+    rng = np.random.default_rng(h * 100 + w * 10 + kh)
+    x, k = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
+    m = cb.conv_matrix(k, (h, w), stride=s, padding=p)
+    y = cb.conv2d(x[None, None], k[None, None], stride=s, padding=p)[0, 0]
+    assert m.shape == (y.size, h * w)
+    assert_allclose(m @ x.ravel(), y.ravel(), atol=1e-12)
+    # its transpose is the backward pass: dx = Mᵀ δ
+    delta = rng.normal(size=y.shape)
+    dx, _, _ = cb.conv2d_backward(delta[None, None], x[None, None], k[None, None], stride=s,
+                                  padding=p)
+    assert_allclose(m.T @ delta.ravel(), dx.ravel(), atol=1e-12)
+
+
+def test_conv_matrix_rejects_a_kernel_that_does_not_fit():
+    with pytest.raises(ValueError, match="kernel height 3 does not fit input height 2"):
+        cb.conv_matrix(np.ones((3, 3)), (2, 5))
+    with pytest.raises(ValueError, match="kernel must be 2-D"):
+        cb.conv_matrix(np.ones((1, 3, 3)), (5, 5))

@@ -1,0 +1,364 @@
+"""Drawing helpers shared by every chapter: labelled matrices, windows, heatmaps.
+
+One colour per role, the same in every chapter and figure (colour-blind safe,
+Okabe–Ito palette):
+
+=========  =====================================================
+role       used for
+=========  =====================================================
+input      input images and feature maps  x, a, i_ij   (blue)
+kernel     kernels / filters / weights     W, w_ij       (orange)
+output     outputs before activation       net, o_ij     (green)
+delta      sensitivity maps 误差项 δ        (diverging map centred at 0, red/blue)
+padding    the zeros added around a map                  (light grey)
+skipped    positions a stride jumps over                 (hatched grey)
+=========  =====================================================
+
+Every function that draws takes an optional ``ax``; functions that make a whole
+picture return a :class:`matplotlib.figure.Figure` that is *not* registered with
+pyplot — so a notebook shows it exactly once, a widget can render it to PNG
+without leaking figures, and ``cnnbook.figures`` saves it deterministically.
+Nothing here computes numerics: the arrays come from the rest of ``cnnbook``.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+__all__ = [
+    "CourseFigure", "ROLE_COLOURS", "DELTA_CMAP", "role_colour", "tint", "symbols",
+    "new_figure", "draw_matrix", "highlight", "heatmap", "matrix_row",
+    "draw_windows", "role_legend", "figure_png",
+]
+
+ROLE_COLOURS = {
+    "input": "#0072B2",    # blue
+    "kernel": "#E69F00",   # orange
+    "output": "#009E73",   # bluish green
+    "delta": "#D55E00",    # vermillion (outlines, titles); values use DELTA_CMAP
+    "padding": "#D9D9D9",  # light grey
+    "skipped": "#8C8C8C",  # grey, drawn hatched
+}
+DELTA_CMAP = "RdBu_r"  # negative blue, 0 white, positive red
+
+_SUBSCRIPT_TEXT_SIZE = 11
+# Unicode operators drawn with mathtext, whose glyphs are the right size.
+_OPERATORS = {"⋆": r"$\star$", "⊙": r"$\odot$", "×": r"$\times$", "·": r"$\cdot$"}
+
+
+def role_colour(role):
+    """The colour of ``role`` (one of :data:`ROLE_COLOURS`)."""
+    try:
+        return ROLE_COLOURS[role]
+    except KeyError:
+        known = ", ".join(ROLE_COLOURS)
+        raise ValueError(f"unknown role {role!r}; roles are: {known}") from None
+
+
+def tint(role, amount=0.25):
+    """``role``'s colour mixed with white: ``amount`` 1 is the full colour, 0 white."""
+    rgb = np.array(mcolors.to_rgb(role_colour(role)))
+    return tuple(1 - amount * (1 - rgb))
+
+
+def symbols(letter, rows, cols, start=1):
+    """A ``rows × cols`` array of mathtext labels ``$letter_{ij}$`` (1-based by default).
+
+    ``symbols("i", 2, 2)`` gives ``[["$i_{11}$", "$i_{12}$"], ["$i_{21}$", "$i_{22}$"]]``;
+    indices above 9 are separated by a comma (``$i_{3,10}$``). ``letter`` may be any
+    mathtext, e.g. ``r"\\delta"``.
+    """
+    out = np.empty((rows, cols), dtype=object)
+    for r in range(rows):
+        for c in range(cols):
+            i, j = r + start, c + start
+            sub = f"{i}{j}" if max(i, j) < 10 else f"{i},{j}"
+            out[r, c] = f"${letter}_{{{sub}}}$"
+    return out
+
+
+class CourseFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as a PNG even before pyplot is set up."""
+
+    def _repr_png_(self):
+        return figure_png(self)
+
+
+def new_figure(width, height, nrows=1, ncols=1, **subplot_kw):
+    """A Figure (not tracked by pyplot) of ``width × height`` inches and its axes array."""
+    fig = CourseFigure(figsize=(width, height), dpi=100, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+    return fig, axes
+
+
+def _axes(ax, shape):
+    if ax is not None:
+        return ax.figure, ax
+    rows, cols = shape
+    fig, axes = new_figure(0.55 * cols + 0.4, 0.55 * rows + 0.5)
+    return fig, axes[0, 0]
+
+
+def _format(value, fmt):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return fmt.format(value)
+
+
+def _delta_norm(values):
+    """A colour normalisation centred at 0 that is symmetric around it."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    vmax = float(np.max(np.abs(finite))) if finite.size else 1.0
+    vmax = vmax or 1.0
+    return mcolors.Normalize(vmin=-vmax, vmax=vmax)
+
+
+def _text_colour(face):
+    r, g, b = mcolors.to_rgb(face)
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.45 else "black"
+
+
+def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
+                padding=0, skipped=None, origin=(0, 0), fontsize=None,
+                show_index=False, faces=None):
+    """Draw a 2-D array as a grid of labelled cells and return the axes' figure.
+
+    ``values`` is a 2-D array of numbers or of strings (see :func:`symbols`). Cells
+    are tinted with ``role``'s colour; for ``role="delta"`` numeric cells are coloured
+    by value with :data:`DELTA_CMAP` centred at 0. The outer ``padding`` rings are
+    drawn grey (they hold the zeros that padding adds); ``skipped`` is an optional
+    boolean mask of cells to hatch (positions a stride jumps over). ``origin`` places
+    the top-left cell at ``(row, col)`` in data coordinates so that several
+    matrices can share one axes; ``faces`` overrides the face colour per cell.
+    """
+    arr = np.asarray(values, dtype=object if np.asarray(values).dtype.kind in "OUS" else float)
+    if arr.ndim != 2:
+        raise ValueError(f"draw_matrix needs a 2-D array, got shape {arr.shape}")
+    rows, cols = arr.shape
+    fig, ax = _axes(ax, arr.shape)
+    r0, c0 = origin
+    numeric = arr.dtype != object
+    norm = _delta_norm(arr) if (numeric and role == "delta") else None
+    cmap = None
+    if norm is not None:
+        from matplotlib import colormaps
+        cmap = colormaps[DELTA_CMAP]
+    base = tint(role)
+    pad_face = role_colour("padding")
+    if fontsize is None:
+        fontsize = _SUBSCRIPT_TEXT_SIZE if not numeric else 10
+    for r in range(rows):
+        for c in range(cols):
+            on_pad = padding and (r < padding or c < padding
+                                  or r >= rows - padding or c >= cols - padding)
+            if faces is not None and faces[r][c] is not None:
+                face = faces[r][c]
+            elif on_pad:
+                face = pad_face
+            elif cmap is not None and np.isfinite(arr[r, c]):
+                face = cmap(norm(arr[r, c]))
+            else:
+                face = base
+            hatch = "///" if (skipped is not None and skipped[r][c]) else None
+            ax.add_patch(Rectangle((c0 + c, r0 + r), 1, 1, facecolor=face,
+                                   edgecolor="#444444", linewidth=0.8, hatch=hatch))
+            ax.text(c0 + c + 0.5, r0 + r + 0.5, _format(arr[r, c], fmt),
+                    ha="center", va="center", fontsize=fontsize,
+                    color=_text_colour(face))
+    if show_index:
+        for r in range(rows):
+            ax.text(c0 - 0.15, r0 + r + 0.5, str(r), ha="right", va="center", fontsize=7,
+                    color="#666666")
+        for c in range(cols):
+            ax.text(c0 + c + 0.5, r0 - 0.1, str(c), ha="center", va="bottom", fontsize=7,
+                    color="#666666")
+    _frame(ax)
+    ax.update_datalim([(c0, r0), (c0 + cols, r0 + rows)])
+    ax.autoscale_view()
+    if title is not None:
+        ax.set_title(title, color=role_colour(role) if role in ROLE_COLOURS else None,
+                     fontsize=11)
+    return fig
+
+
+def _frame(ax):
+    ax.set_aspect("equal")
+    if not ax.yaxis_inverted():
+        ax.invert_yaxis()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def highlight(ax, row, col, height=1, width=1, role="kernel", *, origin=(0, 0),
+              linewidth=3.0, label=None):
+    """Outline the ``height × width`` block whose top-left cell is ``(row, col)``.
+
+    Used for the window a kernel covers, the δ cells an input pixel touches, the
+    argmax of a pooling window … ``role`` picks the colour. Returns the patch.
+    """
+    r0, c0 = origin
+    patch = Rectangle((c0 + col, r0 + row), width, height, fill=False,
+                      edgecolor=role_colour(role), linewidth=linewidth, zorder=5)
+    ax.add_patch(patch)
+    if label is not None:
+        ax.text(c0 + col + width, r0 + row, label, ha="left", va="bottom", fontsize=8,
+                color=role_colour(role), zorder=6)
+    return patch
+
+
+def heatmap(values, role="delta", *, ax=None, title=None, annotate=True, fmt="{:.2f}",
+            colorbar=False):
+    """``values`` as an image: δ diverging and centred at 0, other roles sequential.
+
+    Use it for maps too large to label cell by cell (a 28×28 image, a sensitivity
+    map ∂E/∂x). With ``annotate`` the numbers are written in the cells (only for
+    maps up to 12×12).
+    """
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"heatmap needs a 2-D array, got shape {arr.shape}")
+    fig, ax = _axes(ax, arr.shape)
+    if role == "delta":
+        norm, cmap = _delta_norm(arr), DELTA_CMAP
+    else:
+        cmap = mcolors.LinearSegmentedColormap.from_list(role, ["white", role_colour(role)])
+        finite = arr[np.isfinite(arr)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        norm = mcolors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+    image = ax.imshow(arr, cmap=cmap, norm=norm, interpolation="nearest")
+    if annotate and max(arr.shape) <= 12:
+        mapper = image.cmap
+        for (r, c), v in np.ndenumerate(arr):
+            ax.text(c, r, _format(v, fmt), ha="center", va="center", fontsize=8,
+                    color=_text_colour(mapper(norm(v))))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    if colorbar:
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    return fig
+
+
+def matrix_row(items, operators=(), *, ax=None, cell=0.5, title=None, fmt="{:.3g}"):
+    """Several labelled matrices side by side with operators between them.
+
+    ``items`` is a list of ``(values, role, caption)`` or ``(values, role, caption,
+    options)`` with ``options`` a dict passed on to :func:`draw_matrix` (e.g.
+    ``{"padding": 1}`` to grey the padding ring); ``operators`` the strings
+    drawn between consecutive items (``"⋆"``, ``"="``, ``"+"``, ``"⊙"`` …). Good
+    for writing an equation such as *x ⋆ W = net* with the actual numbers.
+    """
+    items = list(items)
+    operators = list(operators)
+    if len(operators) not in (0, len(items) - 1):
+        raise ValueError(f"{len(items)} matrices need {len(items) - 1} operators, "
+                         f"got {len(operators)}")
+    gap = 1.4
+    items = [tuple(item) + ({},) * (4 - len(item)) for item in items]
+    widths = [np.asarray(item[0]).shape[1] for item in items]
+    height = max(np.asarray(item[0]).shape[0] for item in items)
+    total = sum(widths) + gap * (len(items) - 1)
+    if ax is None:
+        fig, axes = new_figure(cell * total + 0.3, cell * height + 0.9)
+        ax = axes[0, 0]
+    fig = ax.figure
+    col = 0.0
+    for k, (values, role, caption, options) in enumerate(items):
+        rows = np.asarray(values).shape[0]
+        top = (height - rows) / 2
+        draw_matrix(values, role, ax=ax, origin=(top, col), fmt=fmt, **options)
+        if caption:
+            ax.text(col + widths[k] / 2, top - 0.25, caption, ha="center", va="bottom",
+                    fontsize=11, color=role_colour(role))
+        col += widths[k]
+        if k < len(operators):
+            symbol = _OPERATORS.get(operators[k], operators[k])
+            ax.text(col + gap / 2, height / 2, symbol, ha="center", va="center",
+                    fontsize=30 if symbol.startswith("$") else 18)
+        col += gap
+    ax.set_xlim(-0.1, total + 0.1)
+    ax.set_ylim(height + 0.1, -0.9)
+    if title:
+        ax.set_title(title, fontsize=12)
+    return fig
+
+
+def draw_windows(n, kernel, stride=1, padding=0, *, ax=None, windows=None, title=None):
+    """The padded 1-channel input grid with the kernel windows of a convolution drawn on it.
+
+    ``n`` is the input size L, ``kernel`` F, ``stride`` S and ``padding`` P (square).
+    The padding ring is grey; each window (all of them, or the ``(row, col)`` output
+    positions in ``windows``) is outlined in the kernel colour, offset slightly so
+    overlapping windows stay visible; input cells that no window covers are hatched.
+    No check is made here that the setting is possible — see
+    :func:`cnnbook.widgets.output_size_state` for the explanation of an impossible one.
+    """
+    size = n + 2 * padding
+    fig, ax = _axes(ax, (size, size))
+    covered = np.zeros((size, size), dtype=bool)
+    out = (size - kernel) // stride + 1 if size >= kernel else 0
+    positions = [(r, c) for r in range(out) for c in range(out)] if windows is None else windows
+    for r in range(out):
+        for c in range(out):
+            covered[r * stride:r * stride + kernel, c * stride:c * stride + kernel] = True
+    labels = np.full((size, size), "", dtype=object)
+    skipped = ~covered
+    skipped[:padding, :] = skipped[size - padding:, :] = False
+    skipped[:, :padding] = skipped[:, size - padding:] = False
+    draw_matrix(labels, "input", ax=ax, padding=padding, skipped=skipped)
+    for k, (r, c) in enumerate(positions):
+        shift = 0.06 * (k % 4)
+        patch = Rectangle((c * stride + shift, r * stride + shift), kernel - 2 * shift,
+                          kernel - 2 * shift, fill=False, edgecolor=role_colour("kernel"),
+                          linewidth=2.0, zorder=5)
+        ax.add_patch(patch)
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def role_legend(*, ax=None):
+    """A small legend of the role colours, for the start of the course and the README."""
+    if ax is None:
+        fig, axes = new_figure(1.3 * len(ROLE_COLOURS), 1.1)
+        ax = axes[0, 0]
+    fig = ax.figure
+    names = {"input": "input x, a", "kernel": "kernel W", "output": "output net",
+             "delta": "δ: <0, 0, >0", "padding": "padding 0s",
+             "skipped": "not covered"}
+    for k, role in enumerate(ROLE_COLOURS):
+        if role == "delta":
+            from matplotlib import colormaps
+            cmap = colormaps[DELTA_CMAP]
+            for j, v in enumerate((0.1, 0.5, 0.9)):
+                ax.add_patch(Rectangle((k * 2.0 + j / 3, 0), 1 / 3, 1, facecolor=cmap(v),
+                                       edgecolor="none"))
+            ax.add_patch(Rectangle((k * 2.0, 0), 1, 1, fill=False, edgecolor="#444444"))
+        else:
+            face = role_colour(role) if role in ("padding", "skipped") else tint(role, 0.6)
+            ax.add_patch(Rectangle((k * 2.0, 0), 1, 1, facecolor=face, edgecolor="#444444",
+                                   hatch="///" if role == "skipped" else None))
+        ax.text(k * 2.0 + 0.5, 1.15, names[role], ha="center", va="top", fontsize=8,
+                color=role_colour(role) if role not in ("padding", "skipped") else "#444444")
+    ax.set_xlim(-0.2, len(ROLE_COLOURS) * 2.0)
+    ax.set_ylim(1.5, -0.2)
+    _frame(ax)
+    return fig
+
+
+def figure_png(fig, dpi=100):
+    """Render ``fig`` to PNG bytes (for image widgets and tests); metadata-free."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None},
+                bbox_inches="tight", pad_inches=0.05)
+    return buffer.getvalue()
