@@ -2,19 +2,23 @@
 #   make lab                      JupyterLab on notebooks/ (LAB_ARGS=--no-browser on a server)
 #   make test                     every test: unit tests, then nbval on notebooks/
 #   make venv                     only create .venv and install requirements + cnnbook
+#   make execute [NB=notebooks/03_convolution_forward.ipynb]
+#                                 re-run notebooks in a fresh kernel and save them clean
+#   make figures                  regenerate figures/ (PNG + SVG)
 # Variables: PYTHON (interpreter that makes the venv), VENV (its folder), PYTEST_ARGS.
 
 PYTHON ?= python3
 VENV ?= .venv
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+NB ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cnnbook-installed
 # JupyterLab refuses to start as root (containers, CI machines) unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo --allow-root)
 
-.PHONY: venv lab test clean
+.PHONY: venv lab test execute figures clean
 
 venv: $(STAMP)
 
@@ -28,9 +32,18 @@ $(STAMP): requirements.txt pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-# --nbval runs every notebook in notebooks/ and compares its outputs with the saved ones.
+# --nbval runs every notebook in notebooks/ in a fresh kernel and compares each cell's
+# text output with the saved one (options in pyproject.toml; tests/nbval-sanitize.cfg
+# masks addresses and ids).
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbval -p no:cacheprovider $(PYTEST_ARGS)
+
+# Re-execute notebooks (all, or NB=...) before committing them.
+execute: $(STAMP)
+	$(BIN)/python .ci/execute_notebooks.py $(NB)
+
+figures: $(STAMP)
+	$(BIN)/python -m cnnbook.figures figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
