@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["seed001_stride2", "seed004_image", "seed001_relu_maxpool", "grid_0_to_15"]
+__all__ = ["seed001_stride2", "seed004_image", "seed001_relu_maxpool", "grid_0_to_15",
+           "seed002_network", "lenet5_c3_table"]
 
 
 def seed001_stride2():
@@ -78,3 +79,47 @@ def seed001_relu_maxpool():
 def grid_0_to_15():
     """Seed 004's "0…F" 4×4 grid (values 0 … 15 row by row) as (1, 1, 4, 4)."""
     return np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
+
+
+def seed002_network():
+    """Seed 002's 3-4-2 sigmoid network (``002_dad514b57e07ccea.txt``) with numbers of our own.
+
+    The seed fixes only the structure — 3 inputs, 4 hidden sigmoid units, 2 sigmoid
+    outputs, loss ½‖a − y‖² — and prints no weights (its formulas are missing images),
+    so the one-decimal values here are the course's choice. Layout as ``cnnbook.dense``:
+    ``x`` (1, 3) and the target ``y`` (1, 2) are one sample each as a row, ``w1`` (4, 3),
+    ``b1`` (4,), ``w2`` (2, 4), ``b2`` (2,) (weights are (D_out, D_in), as in PyTorch).
+    """
+    return {
+        "x": np.array([[1.0, 0.5, -1.0]]),
+        "w1": np.array([[0.1, 0.4, -0.3],
+                        [-0.2, 0.3, 0.5],
+                        [0.6, -0.1, 0.2],
+                        [-0.4, 0.2, 0.1]]),
+        "b1": np.array([0.1, -0.1, 0.0, 0.2]),
+        "w2": np.array([[0.3, -0.5, 0.2, 0.4],
+                        [-0.6, 0.1, 0.5, -0.2]]),
+        "b2": np.array([0.0, 0.1]),
+        "y": np.array([[1.0, 0.0]]),
+    }
+
+
+def lenet5_c3_table():
+    """LeNet-5's C3 connection table: ``t[i, j] = 1`` if C3 map j reads S2 map i.
+
+    Returns a (6, 16) int array. Source: Table I of Y. LeCun, L. Bottou, Y. Bengio and
+    P. Haffner, "Gradient-based learning applied to document recognition", Proc. IEEE
+    86(11):2278–2324, 1998, built from the rule the paper states: C3 maps 0–5 read
+    every contiguous (cyclic) triple of S2 maps, maps 6–11 every contiguous quadruple,
+    maps 12–14 the quadruples {0,1,3,4}, {1,2,4,5}, {0,2,3,5}, and map 15 all six.
+    Seed 004's homework prints this table too, but its text copy is garbled (column
+    15 is empty, 57 connections instead of 60); chapter 1 compares the two.
+    """
+    table = np.zeros((6, 16), dtype=int)
+    for j in range(6):
+        table[[(j + d) % 6 for d in range(3)], j] = 1
+        table[[(j + d) % 6 for d in range(4)], 6 + j] = 1
+    for j, rows in enumerate(([0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5])):
+        table[rows, 12 + j] = 1
+    table[:, 15] = 1
+    return table
