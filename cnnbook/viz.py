@@ -127,7 +127,7 @@ def _text_colour(face):
 
 def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
                 padding=0, skipped=None, origin=(0, 0), fontsize=None,
-                show_index=False, faces=None):
+                show_index=False, faces=None, row_labels=None, col_labels=None):
     """Draw a 2-D array as a grid of labelled cells and return the axes' figure.
 
     ``values`` is a 2-D array of numbers or of strings (see :func:`symbols`). Cells
@@ -137,6 +137,9 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
     boolean mask of cells to hatch (positions a stride jumps over). ``origin`` places
     the top-left cell at ``(row, col)`` in data coordinates so that several
     matrices can share one axes; ``faces`` overrides the face colour per cell.
+    ``show_index`` writes 0-based indices beside the rows and above the columns;
+    ``row_labels`` / ``col_labels`` write any strings there instead (e.g. ``"a"``…``"i"``
+    for the outputs of a layer, or ``"S2 map 0"``).
     """
     arr = np.asarray(values, dtype=object if np.asarray(values).dtype.kind in "OUS" else float)
     if arr.ndim != 2:
@@ -173,12 +176,17 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
                     ha="center", va="center", fontsize=fontsize,
                     color=_text_colour(face))
     if show_index:
-        for r in range(rows):
-            ax.text(c0 - 0.15, r0 + r + 0.5, str(r), ha="right", va="center", fontsize=7,
-                    color="#666666")
-        for c in range(cols):
-            ax.text(c0 + c + 0.5, r0 - 0.1, str(c), ha="center", va="bottom", fontsize=7,
-                    color="#666666")
+        row_labels = row_labels if row_labels is not None else [str(r) for r in range(rows)]
+        col_labels = col_labels if col_labels is not None else [str(c) for c in range(cols)]
+    for labels, count, axis in ((row_labels, rows, "rows"), (col_labels, cols, "columns")):
+        if labels is not None and len(labels) != count:
+            raise ValueError(f"{len(labels)} labels for {count} {axis}")
+    for r, text in enumerate(row_labels if row_labels is not None else []):
+        ax.text(c0 - 0.15, r0 + r + 0.5, str(text), ha="right", va="center", fontsize=8,
+                color="#555555")
+    for c, text in enumerate(col_labels if col_labels is not None else []):
+        ax.text(c0 + c + 0.5, r0 - 0.1, str(text), ha="center", va="bottom", fontsize=8,
+                color="#555555")
     _frame(ax)
     ax.update_datalim([(c0, r0), (c0 + cols, r0 + rows)])
     ax.autoscale_view()
@@ -209,8 +217,8 @@ def highlight(ax, row, col, height=1, width=1, role="kernel", *, origin=(0, 0),
     patch = Rectangle((c0 + col, r0 + row), width, height, fill=False,
                       edgecolor=role_colour(role), linewidth=linewidth, zorder=5)
     ax.add_patch(patch)
-    if label is not None:
-        ax.text(c0 + col + width, r0 + row, label, ha="left", va="bottom", fontsize=8,
+    if label is not None:  # just above the block's top-left corner, inside its width
+        ax.text(c0 + col + 0.05, r0 + row - 0.05, label, ha="left", va="bottom", fontsize=8,
                 color=role_colour(role), zorder=6)
     return patch
 

@@ -95,3 +95,10 @@ def test_figures_render_to_png_and_show_in_jupyter():
     png = viz.figure_png(fig)
     assert png.startswith(b"\x89PNG")
     assert fig._repr_png_().startswith(b"\x89PNG")
+
+
+def test_row_and_column_labels():
+    fig = viz.draw_matrix(np.zeros((2, 3)), row_labels=["a", "b"], col_labels=["p", "q", "r"])
+    assert {"a", "b", "p", "q", "r"} <= set(_texts(fig.axes[0]))
+    with pytest.raises(ValueError, match="3 labels for 2 rows"):
+        viz.draw_matrix(np.zeros((2, 3)), row_labels=["a", "b", "c"])

@@ -1,35 +1,16 @@
-"""Interactive explorers: each one a pure state function plus a small view class.
-
-The pattern (every explorer of the course follows it)::
-
-    state = output_size_state(n=5, kernel=3, stride=2, padding=1)  # pure, tested in pytest
-    view = OutputSizeExplorer(n=5, kernel=3, stride=2, padding=1)  # sliders + one picture
-    view.update(stride=1)          # same as moving the slider: recomputes view.state
-    view.show()                    # the live widget, then a static copy of the picture
-
-The picture is drawn with matplotlib's Agg renderer into an ``ipywidgets.Image``.
-Changing a slider swaps the PNG inside one image element, so nothing flickers; it
-needs no extra front-end extension (no ipympl), renders in JupyterLab, Notebook
-and Voilà alike, and a headless test can check the arrays behind it. ``show()``
-also leaves a static PNG of the starting setting in the notebook, so a reader on
-GitHub, nbval and a printed handout all see the picture without a kernel.
-
-A state function never fails on a setting a slider can reach: an impossible
-setting (a kernel larger than the padded input, say) gives a state whose
-``message`` explains what is wrong and how to fix it.
-"""
+"""The output-size explorer of chapter 3: L, F, S, P → windows and ⌊(L − F + 2P)/S⌋ + 1."""
 from __future__ import annotations
 
-import html
 from fractions import Fraction
 
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from . import viz
-from .shapes import _check_int
+from .. import viz
+from ..shapes import _check_int
+from .base import Explorer
 
-__all__ = ["output_size_state", "Explorer", "OutputSizeExplorer"]
+__all__ = ["output_size_state", "OutputSizeExplorer"]
 
 
 def _covered(padded, kernel, stride, count):
@@ -164,99 +145,6 @@ def output_size_state(n, kernel, stride=1, padding=0):
                  gaps=gaps, tail=tail, all_padding=all_padding)
     state["message"] = " ".join(notes)
     return state
-
-
-class Explorer:
-    """Base of the course's widgets: integer sliders → pure state → one PNG picture.
-
-    A subclass sets ``controls`` (name → (minimum, maximum, description)) and
-    implements ``compute(**values)`` (call the pure state function) and
-    ``draw(fig, state)`` (draw onto an empty Figure). ``update(**changes)`` moves
-    sliders; ``state`` always holds the result for the current values.
-    """
-
-    controls: dict = {}
-    figsize = (6.0, 4.0)
-
-    def __init__(self, **values):
-        import ipywidgets as w
-
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {sorted(unknown)}; "
-                             f"this explorer has {list(self.controls)}")
-        self.sliders = {}
-        for name, (lo, hi, description) in self.controls.items():
-            value = values.get(name, lo)
-            value = _check_int(value, name, lo)
-            if value > hi:
-                raise ValueError(f"{name} {value} is above this explorer's maximum {hi}")
-            slider = w.IntSlider(value=value, min=lo, max=hi, description=description,
-                                 continuous_update=False,
-                                 style={"description_width": "initial"})
-            slider.observe(self._on_change, names="value")
-            self.sliders[name] = slider
-            setattr(self, name, slider)
-        self.label = w.HTML()
-        self.image = w.Image(format="png")
-        self.widget = w.VBox([w.HBox(list(self.sliders.values())), self.label, self.image])
-        self._refresh()
-
-    # -- to implement -------------------------------------------------------
-    def compute(self, **values):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def draw(self, fig, state):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    # -- machinery ----------------------------------------------------------
-    @property
-    def values(self):
-        return {name: s.value for name, s in self.sliders.items()}
-
-    def update(self, **changes):
-        """Set sliders by name (as a reader would) and recompute; returns the new state."""
-        for name, value in changes.items():
-            if name not in self.sliders:
-                raise ValueError(f"unknown setting {name!r}; this explorer has "
-                                 f"{list(self.sliders)}")
-            lo, hi, _ = self.controls[name]
-            value = _check_int(value, name, lo)
-            if value > hi:
-                raise ValueError(f"{name} {value} is above this explorer's maximum {hi}")
-        self._holding = True  # one redraw for all the changes, not one per slider
-        try:
-            for name, value in changes.items():
-                self.sliders[name].value = value
-        finally:
-            self._holding = False
-        self._refresh()
-        return self.state
-
-    def figure(self):
-        """A new static Figure of the current state (for print, GitHub and nbval)."""
-        fig = viz.CourseFigure(figsize=self.figsize, dpi=100, layout="constrained")
-        self.draw(fig, self.state)
-        return fig
-
-    def _on_change(self, _change):
-        if not getattr(self, "_holding", False):
-            self._refresh()
-
-    def _refresh(self):
-        self.state = self.compute(**self.values)
-        self.label.value = f"<p style='max-width:48em'>{html.escape(self.state['message'])}</p>"
-        self.image.value = viz.figure_png(self.figure())
-
-    def show(self):
-        """Display the live widget, then a static copy of the current picture."""
-        from IPython.display import Image, display
-
-        display(self.widget)
-        display(Image(data=viz.figure_png(self.figure())))
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 class OutputSizeExplorer(Explorer):

@@ -1,0 +1,54 @@
+"""Interactive explorers: each one a pure state function plus a small view class.
+
+The pattern (every explorer of the course follows it)::
+
+    state = output_size_state(n=5, kernel=3, stride=2, padding=1)  # pure, tested in pytest
+    view = OutputSizeExplorer(n=5, kernel=3, stride=2, padding=1)  # controls + one picture
+    view.update(stride=1)          # same as moving the slider: recomputes view.state
+    view.show()                    # the live widget, then a static copy of the picture
+
+The picture is drawn with matplotlib's Agg renderer into an ``ipywidgets.Image``.
+Changing a control swaps the PNG inside one image element, so nothing flickers; it
+needs no extra front-end extension (no ipympl), renders in JupyterLab, Notebook
+and Voilà alike, and a headless test can check the arrays behind it. ``show()``
+also leaves a static PNG of the starting setting in the notebook, so a reader on
+GitHub, nbval and a printed handout all see the picture without a kernel.
+
+A state function never fails on a setting a control can reach: an impossible
+setting (a kernel larger than the padded input, say) gives a state whose
+``message`` explains what is wrong and how to fix it. One module per explorer,
+loaded when first used; the shared machinery is :class:`~cnnbook.widgets.base.Explorer`.
+
+=====================  ===================  =========  ============================
+explorer               state function       chapter    shows
+=====================  ===================  =========  ============================
+OutputSizeExplorer     output_size_state    3          windows and the output size
+FootprintExplorer      footprint_state      4          which δ and W make ∂E/∂x_ij
+StrideExplorer         stride_state         5          δ → expanded → padded → δ^(l−1)
+DepthExplorer          depth_state          6          per-filter partial maps and their sum
+PoolingExplorer        pooling_state        7          max/mean routing of δ
+=====================  ===================  =========  ============================
+"""
+from importlib import import_module
+
+from .base import Explorer
+
+_WHERE = {
+    "OutputSizeExplorer": "output_size", "output_size_state": "output_size",
+    "FootprintExplorer": "footprint", "footprint_state": "footprint",
+    "StrideExplorer": "stride", "stride_state": "stride",
+    "DepthExplorer": "depth", "depth_state": "depth",
+    "PoolingExplorer": "pooling", "pooling_state": "pooling",
+}
+
+__all__ = ["Explorer", *_WHERE]
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
