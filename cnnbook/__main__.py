@@ -1,0 +1,166 @@
+"""Command line: ``python -m cnnbook train …`` and ``python -m cnnbook figures …``.
+
+::
+
+    python -m cnnbook train [--data digits|DIR] [--epochs N] [--seed S] [--batch-size B]
+    python -m cnnbook figures [options of cnnbook.figures]
+
+``train`` trains the network for the data (``cnnbook.training.train_network``) with
+a progress bar on stderr and ends with the line ``test accuracy: 0.xxxx`` on stdout.
+``--data digits`` (the default) uses scikit-learn's bundled 8×8 digits; a folder
+holding the four MNIST IDX files trains LeNet-5 on them. ``figures`` regenerates
+``figures/`` (``cnnbook.figures.main``).
+
+While training, numpy's BLAS runs on one thread (see ``_one_blas_thread``).
+
+Exit codes: 0 done, 2 bad option, bad path or unreadable data (one line on stderr,
+no traceback), 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+PROG = "python -m cnnbook"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2, as always)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def build_parser():
+    parser = _Parser(prog=PROG, description="cnnbook: train the course's CNN, or redraw its figures.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"cnnbook {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,figures}", parser_class=_Parser)
+
+    train = sub.add_parser(
+        "train", help="train a CNN and print its test accuracy",
+        description="Train the course's CNN; the last line printed is 'test accuracy: 0.xxxx'.",
+    )
+    train.add_argument(
+        "--data", default="digits", metavar="digits|DIR",
+        help="'digits' (scikit-learn's 8×8 digits, 80/20 split; the default) or a folder with "
+             "the MNIST files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+             "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz)",
+    )
+    train.add_argument("--epochs", type=_positive_int, metavar="N",
+                       help="passes over the training set (default: 20 for digits, 5 for MNIST)")
+    train.add_argument("--seed", type=_seed, default=0, metavar="S",
+                       help="seed of the initial weights, batch order and shifts (default: 0)")
+    train.add_argument("--batch-size", type=_positive_int, metavar="B",
+                       help="images per gradient step (default: 32 for digits, 64 for MNIST)")
+
+    sub.add_parser(
+        "figures", add_help=False,
+        help="regenerate figures/ (see: python -m cnnbook figures --help)",
+    )
+    return parser
+
+
+def _fail(message):
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Run numpy's BLAS on one thread while training, when threadpoolctl is installed.
+
+    The matrices of these small networks are too small for a second BLAS thread to
+    help (measured: the same wall time on 2 cores, twice the CPU time), and on a busy
+    machine the waiting threads slow training down several times over.
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # comes with scikit-learn
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _train(args):
+    from .data import DataError, load_digits, load_mnist
+    from .training import network_for, train_network
+
+    try:
+        data = load_digits() if args.data == "digits" else load_mnist(args.data)
+        network_for(data.x_train.shape[1:])  # fail before training if no network fits
+    except DataError as err:
+        missing = args.data != "digits" and not Path(args.data).exists()
+        hint = " (--data takes 'digits' or a folder with the MNIST IDX files)" if missing else ""
+        return _fail(f"{err}{hint}")
+    except (ImportError, OSError, ValueError) as err:
+        return _fail(" ".join(str(err).split()))
+    name = "digits" if args.data == "digits" else args.data
+    (_, c, h, w) = data.x_train.shape
+    print(f"{name}: {len(data.y_train)} training and {len(data.y_test)} test images, {c}×{h}×{w}")
+    start = time.perf_counter()
+    with _one_blas_thread():
+        _, history = train_network(data, epochs=args.epochs, batch_size=args.batch_size,
+                                   seed=args.seed, progress=True)
+    print(f"trained {history.epochs} epochs in {time.perf_counter() - start:.1f} s, "
+          f"final training loss {history.loss[-1]:.4f}")
+    print(f"test accuracy: {history.test_accuracy[-1]:.4f}")
+    return 0
+
+
+def _figures(argv):
+    try:
+        from . import figures
+    except ModuleNotFoundError as err:
+        if err.name != f"{__package__}.figures":
+            raise
+        return _fail("cnnbook.figures is not available in this installation")
+    rc = figures.main(list(argv))
+    return 0 if rc is None else int(rc)
+
+
+def main(argv=None):
+    """Run the command line; return the exit code (``python -m cnnbook`` exits with it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["figures"]:  # its options, --help included, belong to cnnbook.figures
+            return _figures(argv[1:])
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.error("choose a command: train or figures")
+        return _train(args)
+    except SystemExit as done:  # argparse (--help, usage errors) and figures.main exit this way
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
