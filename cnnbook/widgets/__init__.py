@@ -27,6 +27,7 @@ FootprintExplorer      footprint_state      4          which δ and W make ∂E/
 StrideExplorer         stride_state         5          δ → expanded → padded → δ^(l−1)
 DepthExplorer          depth_state          6          per-filter partial maps and their sum
 PoolingExplorer        pooling_state        7          max/mean routing of δ
+DigitExplorer          digit_state          10         a test digit, its prediction and ∂E/∂x
 =====================  ===================  =========  ============================
 """
 from importlib import import_module
@@ -39,6 +40,7 @@ _WHERE = {
     "StrideExplorer": "stride", "stride_state": "stride",
     "DepthExplorer": "depth", "depth_state": "depth",
     "PoolingExplorer": "pooling", "pooling_state": "pooling",
+    "DigitExplorer": "digits", "digit_state": "digits",
 }
 
 __all__ = ["Explorer", *_WHERE]

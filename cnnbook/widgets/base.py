@@ -167,7 +167,7 @@ class Explorer:
         from IPython.display import Image, display
 
         display(self.widget)
-        display(Image(data=viz.figure_png(self.figure())))
+        display(Image(data=self.image.value))  # the picture just rendered, not a new one
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
