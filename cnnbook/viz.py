@@ -170,11 +170,15 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
             else:
                 face = base
             hatch = "///" if (skipped is not None and skipped[r][c]) else None
+            # Cells and their numbers lie inside the axes: leaving them out of the
+            # layout computation makes big grids (and the widgets) several times faster.
             ax.add_patch(Rectangle((c0 + c, r0 + r), 1, 1, facecolor=face,
-                                   edgecolor="#444444", linewidth=0.8, hatch=hatch))
-            ax.text(c0 + c + 0.5, r0 + r + 0.5, _format(arr[r, c], fmt),
-                    ha="center", va="center", fontsize=fontsize,
-                    color=_text_colour(face))
+                                   edgecolor="#444444", linewidth=0.8, hatch=hatch,
+                                   in_layout=False))
+            text = _format(arr[r, c], fmt)
+            if text:
+                ax.text(c0 + c + 0.5, r0 + r + 0.5, text, ha="center", va="center",
+                        fontsize=fontsize, color=_text_colour(face), in_layout=False)
     if show_index:
         row_labels = row_labels if row_labels is not None else [str(r) for r in range(rows)]
         col_labels = col_labels if col_labels is not None else [str(c) for c in range(cols)]
@@ -364,9 +368,13 @@ def role_legend(*, ax=None):
     return fig
 
 
-def figure_png(fig, dpi=100):
-    """Render ``fig`` to PNG bytes (for image widgets and tests); metadata-free."""
+def figure_png(fig, dpi=100, tight=True):
+    """Render ``fig`` to PNG bytes (for image widgets and tests); metadata-free.
+
+    ``tight`` crops the white margin, at the price of drawing the figure twice;
+    the widgets, whose figures are laid out already, pass ``tight=False``.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None},
-                bbox_inches="tight", pad_inches=0.05)
+    extra = {"bbox_inches": "tight", "pad_inches": 0.05} if tight else {}
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, **extra)
     return buffer.getvalue()

@@ -160,7 +160,7 @@ class Explorer:
         self.state = self.compute(**self.values)
         message = html.escape(self.state["message"]).replace("\n", "<br>")
         self.label.value = f"<p style='max-width:52em'>{message}</p>"
-        self.image.value = viz.figure_png(self.figure())
+        self.image.value = viz.figure_png(self.figure(), tight=False)
 
     def show(self):
         """Display the live widget, then a static copy of the current picture."""
