@@ -21,6 +21,9 @@ or, step by step, what ``train_network`` does::
                   epochs=20, batch_size=32, seed=0,
                   augment=random_shift, lr_schedule=cosine_schedule(2e-3, 20))
 
+``input_gradient(model, x, labels)`` runs the same backward pass one step further,
+down to the pixels: ∂E/∂x, the input's sensitivity map (what chapter 10 draws).
+
 Every random choice — initial weights, the order of the mini-batches, the shifts —
 comes from a ``np.random.Generator`` made from an explicit seed; nothing touches
 numpy's global random state.
@@ -42,7 +45,8 @@ from .shapes import _check_int, as_array
 
 __all__ = [
     "History", "fit", "evaluate", "predict", "predict_logits", "digits_network", "lenet5",
-    "random_shift", "cosine_schedule", "network_for", "train_network", "DEFAULTS",
+    "random_shift", "cosine_schedule", "network_for", "train_network", "input_gradient",
+    "DEFAULTS",
 ]
 
 
@@ -220,6 +224,25 @@ def evaluate(model, x, y, batch_size=256):
     logits = predict_logits(model, x, batch_size)
     loss = softmax_cross_entropy(logits, y)
     return loss, float(np.mean(logits.argmax(axis=1) == y))
+
+
+def input_gradient(model, x, targets):
+    """∂E/∂x: the sensitivity map of the loss at the input — what the network "looks at".
+
+    For each image ``x[n]``, ``E_n = −log softmax(model(x[n]))[targets[n]]`` is its
+    own cross-entropy for the class ``targets[n]`` (the true label, or any class
+    0 … K−1 to ask "what would make it look more like that class?"). Returns
+    ``∂E_n/∂x[n]`` for every n, shaped like ``x``: one forward pass, the loss's δ
+    ``softmax − one_hot`` (``SoftmaxCrossEntropy(reduction="sum")``, so no 1/N and
+    every image gets the gradient of its own loss), and ``model.backward`` down to the
+    input. A negative entry means: more ink on that pixel lowers E, i.e. makes the
+    class more likely. Like any backward pass it overwrites the layers' parameter
+    gradients; the parameters themselves are not changed.
+    """
+    x, t = _check_xy((x, targets), "input_gradient")
+    loss = SoftmaxCrossEntropy(reduction="sum")
+    loss.forward(model.forward(x), t)
+    return model.backward(loss.backward())
 
 
 def fit(model, loss, optimizer, train, test=None, epochs=10, batch_size=32, seed=0,

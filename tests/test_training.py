@@ -136,3 +136,28 @@ def test_fit_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         fit(**args)
+
+
+def test_input_gradient_is_each_images_own_loss_gradient(rng):
+    from cnnbook import numerical_gradient, rel_error, softmax_cross_entropy
+    from cnnbook.training import input_gradient
+
+    model = digits_network(seed=5)
+    x = rng.random((3, 1, 8, 8))
+    targets = np.array([4, 0, 7])
+    before = [p.copy() for _, p, _ in model.parameters()]
+    dx = input_gradient(model, x, targets)
+    assert dx.shape == x.shape
+    assert all(np.array_equal(a, p) for a, (_, p, _) in zip(before, model.parameters()))
+    for n in range(3):  # image n's gradient is that of its own loss, whatever the batch
+        numeric = numerical_gradient(
+            lambda v: softmax_cross_entropy(model.forward(v), targets[n:n + 1]), x[n:n + 1])
+        assert rel_error(dx[n:n + 1], numeric) < 1e-6
+        assert_allclose(input_gradient(model, x[n:n + 1], targets[n:n + 1]), dx[n:n + 1],
+                        rtol=1e-12, atol=1e-15)
+    other = input_gradient(model, x, np.array([1, 1, 1]))
+    assert not np.allclose(other, dx)  # another target class, another sensitivity map
+    with pytest.raises(ValueError, match="3 images but 2 labels"):
+        input_gradient(model, x, targets[:2])
+    with pytest.raises(ValueError, match="target class 10 is out of range"):
+        input_gradient(model, x, np.array([0, 10, 1]))
