@@ -11,7 +11,7 @@ a progress bar on stderr and ends with the line ``test accuracy: 0.xxxx`` on std
 holding the four MNIST IDX files trains LeNet-5 on them. ``figures`` regenerates
 ``figures/`` (``cnnbook.figures.main``).
 
-While training, numpy's BLAS runs on one thread (see ``_one_blas_thread``).
+While training, numpy's BLAS runs on one thread (see ``cnnbook.training.one_blas_thread``).
 
 Exit codes: 0 done, 2 bad option, bad path or unreadable data (one line on stderr,
 no traceback), 130 interrupted.
@@ -19,7 +19,6 @@ no traceback), 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from pathlib import Path
@@ -89,26 +88,9 @@ def _fail(message):
     return 2
 
 
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run numpy's BLAS on one thread while training, when threadpoolctl is installed.
-
-    The matrices of these small networks are too small for a second BLAS thread to
-    help (measured: the same wall time on 2 cores, twice the CPU time), and on a busy
-    machine the waiting threads slow training down several times over.
-    """
-    try:
-        from threadpoolctl import threadpool_limits  # comes with scikit-learn
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _train(args):
     from .data import DataError, load_digits, load_mnist
-    from .training import network_for, train_network
+    from .training import network_for, one_blas_thread, train_network
 
     try:
         data = load_digits() if args.data == "digits" else load_mnist(args.data)
@@ -123,7 +105,7 @@ def _train(args):
     (_, c, h, w) = data.x_train.shape
     print(f"{name}: {len(data.y_train)} training and {len(data.y_test)} test images, {c}×{h}×{w}")
     start = time.perf_counter()
-    with _one_blas_thread():
+    with one_blas_thread():
         _, history = train_network(data, epochs=args.epochs, batch_size=args.batch_size,
                                    seed=args.seed, progress=True)
     print(f"trained {history.epochs} epochs in {time.perf_counter() - start:.1f} s, "

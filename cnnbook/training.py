@@ -30,6 +30,7 @@ numpy's global random state.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from .layers import (
 from .shapes import _check_int, as_array
 
 __all__ = [
+    "one_blas_thread",
     "History", "fit", "evaluate", "predict", "predict_logits", "digits_network", "lenet5",
     "random_shift", "cosine_schedule", "network_for", "train_network", "input_gradient",
     "DEFAULTS",
@@ -51,6 +53,23 @@ __all__ = [
 
 
 # --- the networks ----------------------------------------------------------------------
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run numpy's BLAS on one thread while training, when threadpoolctl is installed.
+
+    The matrices of these small networks are too small for a second BLAS thread to
+    help (measured: the same wall time on 2 cores, twice the CPU time), and on a busy
+    machine the waiting threads slow training down several times over.
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # comes with scikit-learn
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
 
 def digits_network(seed=0):
     """A LeNet-style CNN for 1×8×8 digits; weights He-initialised from ``seed``.

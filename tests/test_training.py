@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from cnnbook import training
 from cnnbook.data import Dataset, load_digits
 from cnnbook.layers import SGD, Adam, Conv2D, Dense, SoftmaxCrossEntropy
 from cnnbook.training import (
@@ -18,15 +19,9 @@ def digits():
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """As ``python -m cnnbook train`` does: a second BLAS thread does not speed up these
-    small matrices, and on a busy machine its waiting makes the tests several times slower."""
-    try:
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
+def blas_on_one_thread():
+    """As ``python -m cnnbook train`` does (see ``training.one_blas_thread``)."""
+    with training.one_blas_thread():
         yield
 
 
