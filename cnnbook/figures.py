@@ -89,6 +89,20 @@ def conv_backward_pattern():
                           ["⋆", "="])
 
 
+def stride_explorer():
+    """Chapter 5's stride explorer at seed 001's setting (L=5, F=3, S=2, P=1)."""
+    from .widgets import StrideExplorer
+
+    return StrideExplorer(n=5, kernel=3, stride=2, padding=1).figure()
+
+
+def pooling_explorer():
+    """Chapter 7's pooling explorer: overlapping 3×3 max-pooling windows at stride 2 on a 5×5 map."""
+    from .widgets import PoolingExplorer
+
+    return PoolingExplorer(mode="max", n=5, window=3, stride=2).figure()
+
+
 FIGURES = {
     "role_colours": role_colours,
     "valid_vs_full": valid_vs_full,
@@ -97,6 +111,8 @@ FIGURES = {
     "output_size_floor": output_size_floor,
     "conv_as_matrix": conv_as_matrix,
     "conv_backward_pattern": conv_backward_pattern,
+    "stride_explorer": stride_explorer,
+    "pooling_explorer": pooling_explorer,
 }
 
 
