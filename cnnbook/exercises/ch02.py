@@ -1,0 +1,183 @@
+"""Chapter 2 — Backpropagation through fully connected layers.
+
+The network is seed 002's 3-4-2 sigmoid network, ``cnnbook.examples.seed002_network()``,
+with the loss ½‖a − y‖² (mean over the samples of a batch); every expected value is
+computed here with cnnbook's forward and backward functions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import cnnbook as cb
+
+from ._core import Exercise, close, same_array, same_shape
+
+__all__ = ["EXERCISES"]
+
+
+def _network():
+    n = cb.examples.seed002_network()
+    return n["x"], n["y"], n["w1"], n["b1"], n["w2"], n["b2"]
+
+
+def _gradients(xb, yb, hidden=cb.sigmoid, hidden_backward=cb.sigmoid_backward):
+    """Mean-loss gradients (dW1, db1, dW2, db2) of the 3-4-2 network and δ1, by cnnbook."""
+    _, _, W1, b1, W2, b2 = _network()
+    net1 = cb.dense(xb, W1, b1)
+    a1 = hidden(net1)
+    net2 = cb.dense(a1, W2, b2)
+    a2 = cb.sigmoid(net2)
+    delta2 = cb.sigmoid_backward((a2 - yb) / xb.shape[0], net2)
+    d_a1, dW2, db2 = cb.dense_backward(delta2, a1, W2)
+    delta1 = hidden_backward(d_a1, net1)
+    _, dW1, db1 = cb.dense_backward(delta1, xb, W1)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "delta1": delta1}
+
+
+def _flat(grads):
+    return np.concatenate([grads[k].ravel() for k in ("dW1", "db1", "dW2", "db2")])
+
+
+# --- q1 -------------------------------------------------------------------------------
+
+def _test_q1(answer):
+    x, y, *_ = _network()
+    expected = _gradients(x, y)["dW2"][1, 2]
+    if close(answer, expected, rtol=0, atol=1e-3):
+        return True
+    W1, b1, W2, b2 = _network()[2:]
+    a1 = cb.sigmoid(cb.dense(x, W1, b1))
+    a2 = cb.sigmoid(cb.dense(a1, W2, b2))
+    if close(answer, (a2 - y)[0, 1] * a1[0, 2], rtol=0, atol=1e-3):
+        return "That leaves out the factor σ′(net2) of δ2"
+    return False
+
+
+# --- q2 -------------------------------------------------------------------------------
+
+def _test_q2(answer):
+    _, dw_first, _ = cb.dense_backward(np.zeros((32, 100)), np.zeros((32, 784)),
+                                       np.zeros((100, 784)))
+    if same_shape(answer, dw_first.shape):
+        return True
+    if same_shape(answer, dw_first.shape[::-1]):
+        return "That is the transpose: cnnbook (like PyTorch) stores W as (D_out, D_in)"
+    if same_shape(answer, (32,) + dw_first.shape[1:]) or same_shape(answer, (32, 100)):
+        return "The batch dimension is summed away: there is one weight matrix, not one per image"
+    return False
+
+
+# --- q3 -------------------------------------------------------------------------------
+
+def _test_q3(answer):
+    rng = np.random.default_rng(8)
+    X8 = rng.normal(size=(8, 3))
+    c8 = (X8[:, 0] + X8[:, 1] - X8[:, 2] > 0).astype(float)
+    Y8 = np.stack([c8, 1 - c8], axis=1)
+    step_mean = 2.0 * _flat(_gradients(X8, Y8))
+    grad_sum = sum(_flat(_gradients(X8[k:k + 1], Y8[k:k + 1])) for k in range(8))
+    rate = float(answer)
+    if np.allclose(rate * grad_sum, step_mean, rtol=1e-3):
+        return True
+    if rate > 2:
+        return "The sum's gradient is already larger than the mean's, so the rate must be " \
+               "smaller than 2, not larger"
+    return False
+
+
+# --- q4 -------------------------------------------------------------------------------
+
+def _test_q4(answer):
+    x, y, *_ = _network()
+    expected = _gradients(x, y, cb.tanh, cb.tanh_backward)["delta1"]
+    if np.shape(answer) != expected.shape:
+        return f"δ1 has one entry per hidden neuron, shape {expected.shape}"
+    if same_array(answer, expected):
+        return True
+    if same_array(answer, _sigmoid_delta1_by_hand()):
+        return "That multiplies by σ′(net1), but the hidden layer is tanh now"
+    if same_array(answer, _gradients(x, y)["delta1"]):
+        return "That is the δ1 of the all-sigmoid network of section 4"
+    return False
+
+
+def _tanh_delta1_by_hand():
+    """What a student writes: δ1 = (δ2 @ W2) ⊙ tanh′(net1)."""
+    x, y, W1, b1, W2, b2 = _network()
+    net1 = cb.dense(x, W1, b1)
+    net2 = cb.dense(cb.tanh(net1), W2, b2)
+    delta2 = (cb.sigmoid(net2) - y) * cb.sigmoid_derivative(net2)
+    return (delta2 @ W2) * cb.tanh_derivative(net1)
+
+
+def _sigmoid_delta1_by_hand():
+    x, y, W1, b1, W2, b2 = _network()
+    net1 = cb.dense(x, W1, b1)
+    net2 = cb.dense(cb.tanh(net1), W2, b2)
+    delta2 = (cb.sigmoid(net2) - y) * cb.sigmoid_derivative(net2)
+    return (delta2 @ W2) * cb.sigmoid_derivative(net1)
+
+
+def _w2_23_by_hand():
+    x, y, W1, b1, W2, b2 = _network()
+    a1 = cb.sigmoid(cb.dense(x, W1, b1))
+    net2 = cb.dense(a1, W2, b2)
+    delta2 = (cb.sigmoid(net2) - y) * cb.sigmoid_derivative(net2)
+    return round(float(delta2[0, 1] * a1[0, 2]), 3)
+
+
+EXERCISES = [
+    Exercise(
+        key="ch02.q1",
+        question=r"Using only the printed $\delta^{(2)}$ and $a^{(1)}$ of section 3, compute by "
+                 r"hand $\partial L/\partial w^{(2)}_{23}$ (row 2, column 3 in the 1-based "
+                 r"notation). Three decimals are enough.",
+        test=_test_q1,
+        hint="the (i, j) entry of δ2 a1ᵀ is δ2_i · a1_j",
+        solution="∇W2 = δ2 a1ᵀ, so ∂L/∂w2_23 = δ2_2 · a1_3 (1-based): the second entry of the "
+                 "printed δ2 times the third entry of a1, ≈ 0.071 (0.07093…; it is gW2[1, 2] "
+                 "in 0-based numpy indexing).",
+        answer=_w2_23_by_hand(),
+        wrong=round(float(_gradients(*_network()[:2])["dW2"][0, 2]), 3),
+    ),
+    Exercise(
+        key="ch02.q2",
+        question=r"A 784-100-10 network gets a batch of 32 images as rows, $X$ of shape (32, 784). "
+                 r"What is the shape of $\nabla_{W^{(1)}}L$ that `cb.dense_backward` returns for "
+                 r"the first layer? Give a tuple.",
+        test=_test_q2,
+        hint="a weight gradient has the shape of the weight, (D_out, D_in)",
+        solution="W1 maps 784 inputs to 100 hidden units and is stored (D_out, D_in) = (100, 784); "
+                 "dW = δᵀ X sums the 32 samples' outer products, so its shape is (100, 784), "
+                 "whatever the batch size.",
+        answer=(100, 784),
+        wrong=(784, 100),
+    ),
+    Exercise(
+        key="ch02.q3",
+        question=r"In section 8 batch descent used the mean loss and $\eta = 2$. If the loss were "
+                 r"the **sum** over the 8 samples instead, which learning rate would make exactly "
+                 r"the same update?",
+        test=_test_q3,
+        hint="the sum's gradient is m = 8 times the mean's",
+        solution="∇(Σ_k L_k) = m ∇(mean) with m = 8, so η_sum · 8 ∇(mean) = 2 ∇(mean) gives "
+                 "η_sum = 2 / 8 = 0.25.",
+        answer=2 / 8,
+        wrong=2 * 8,
+    ),
+    Exercise(
+        key="ch02.q4",
+        question=r"Replace the hidden sigmoid of the 3-4-2 network by tanh (the output layer "
+                 r"stays sigmoid). Compute the new hidden error term $\delta^{(1)}$, shape (1, 4), "
+                 r"with `cnnbook` functions, starting from `net1_tanh` below. Hint: only the last "
+                 r"factor of the recursion changes ($\tanh' = 1 - \tanh^2$).",
+        test=_test_q4,
+        hint="δ1 = (δ2 @ W2) ⊙ tanh′(net1), with δ2 = (a2 − y) ⊙ σ′(net2) computed from the tanh "
+             "network's own a2 and net2",
+        solution="delta2 = (a2_tanh - y) * cb.sigmoid_derivative(net2_tanh); "
+                 "delta1 = (delta2 @ W2) * cb.tanh_derivative(net1_tanh) — a (1, 4) row. "
+                 "Check against cb.numerical_gradient of the loss with respect to net1_tanh.",
+        answer=_tanh_delta1_by_hand(),
+        wrong=_sigmoid_delta1_by_hand(),
+    ),
+]

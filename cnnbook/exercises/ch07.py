@@ -1,0 +1,156 @@
+"""Chapter 7 — pooling, backwards."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import avg_pool2d_backward, max_pool2d_backward, output_size, sigmoid, sigmoid_derivative
+from ._core import Exercise, close, same_array, same_shape
+
+# Exercise 1's map and sensitivity map: the notebook prints the same arrays as `a_ex`, `d_ex`.
+A_EX = np.array([[2, 8, 1, 4],
+                 [6, 3, 9, 0],
+                 [5, 1, 2, 7],
+                 [0, 4, 3, 6]], dtype=float)
+D_EX = np.array([[1.0, -1.0], [2.0, 3.0]])
+
+
+def _test_q1(answer):
+    expected = max_pool2d_backward(D_EX[None, None], A_EX[None, None], 2)[0, 0]
+    if np.shape(answer) != expected.shape:
+        return f"∂E/∂a has the shape of a, {expected.shape[0]}×{expected.shape[1]}"
+    if same_array(answer, expected):
+        return True
+    if same_array(answer, np.kron(D_EX, np.ones((2, 2)))):
+        return "That copies each δ to all four cells of its window (seed 003's rule)"
+    if same_array(answer, avg_pool2d_backward(D_EX[None, None], A_EX[None, None], 2)[0, 0]):
+        return "That is mean pooling's gradient, δ/4 everywhere"
+    return False
+
+
+def _window_share(window, delta):
+    """What each cell of one K×K mean-pooling window (stride K) receives from its δ."""
+    dout = np.full((1, 1, 1, 1), float(delta))
+    return avg_pool2d_backward(dout, np.zeros((1, 1, window, window)), window)[0, 0, 0, 0]
+
+
+def _test_q2(answer):
+    if close(answer, _window_share(3, 6.0)):
+        return True
+    if close(answer, _window_share(3, 6.0), rtol=1e-2):
+        return "Close, but rounded too much: give at least three significant digits, or a fraction"
+    if close(answer, 6.0):
+        return "That copies δ to every cell; the mean's 1/K² shows up in its gradient too"
+    if close(answer, 6.0 / 3):
+        return "The window has K² cells, not K"
+    return False
+
+
+def _centre_gradient(stride=1):
+    probe = np.random.default_rng(3).normal(size=(1, 1, 5, 5))
+    probe[0, 0, 2, 2] = 10.0                                    # the largest value, alone
+    n_out = output_size(5, 3, stride)
+    return max_pool2d_backward(np.ones((1, 1, n_out, n_out)), probe, 3, stride=stride)[0, 0, 2, 2]
+
+
+def _test_q3(answer):
+    if close(answer, _centre_gradient()):
+        return True
+    if close(answer, 1.0):
+        return "That is one window's δ; count every window whose maximum is the centre"
+    return False
+
+
+def _pool_sizes(n=28, kernel=3, stride=2):
+    floor = output_size(n, kernel, stride)
+    extra = (stride - (n - kernel) % stride) % stride      # cells to add so the windows tile the map
+    return floor, output_size(n + extra, kernel, stride)
+
+
+def _test_q4(answer):
+    if same_shape(answer, _pool_sizes()):
+        return True
+    try:
+        floor, ceil = (int(v) for v in answer)
+    except (TypeError, ValueError):
+        return "Answer with a pair of two integers, (floor, ceil)"
+    expected = _pool_sizes()
+    if (floor, ceil) == (expected[0] - 1, expected[1] - 1):
+        return "Both are one too small: the formula ends with + 1 (the first window)"
+    if floor == expected[0] and ceil == floor:
+        return "The floor is right; ceil mode adds the window that covers the leftover column"
+    return False
+
+
+def _test_q5(answer):
+    up, net = 0.8, 0.0
+    if close(answer, up * sigmoid_derivative(net)):
+        return True
+    if close(answer, up):
+        return "That is up(δ) itself; the sigmoid's derivative still has to be applied"
+    if close(answer, up * sigmoid(net)):
+        return "That multiplies by σ(net), not by its derivative σ′(net)"
+    return False
+
+
+EXERCISES = [
+    Exercise(
+        key="ch07.q1",
+        question="Max pooling, 2×2 windows, stride 2, on the map `a_ex` below, with the sensitivity map "
+                 "`d_ex`. Write down $\\partial E/\\partial a$ (a 4×4 array) by hand.",
+        test=_test_q1,
+        hint="Each window's δ goes to the cell holding that window's maximum; every other cell gets 0",
+        solution="The maxima of the four windows are 8 at (0, 1), 9 at (1, 2), 5 at (2, 0) and 7 at "
+                 "(2, 3); they receive 1, −1, 2 and 3:\n"
+                 "[[0, 1, 0, 0],\n [0, 0, -1, 0],\n [2, 0, 0, 3],\n [0, 0, 0, 0]]",
+        answer=[[0, 1, 0, 0], [0, 0, -1, 0], [2, 0, 0, 3], [0, 0, 0, 0]],
+        wrong=[[1, 1, -1, -1], [1, 1, -1, -1], [2, 2, 3, 3], [2, 2, 3, 3]],
+    ),
+    Exercise(
+        key="ch07.q2",
+        question="Mean pooling with a 3×3 window and stride 3. One window's δ is 6. What does each of "
+                 "its nine cells receive (one number)?",
+        test=_test_q2,
+        hint="The window's output is (1/K²)·Σ of its cells, so ∂y/∂a = 1/K² for each of them (you may type a "
+             "fraction such as 1/7)",
+        solution="6/9 = 2/3 ≈ 0.667. y = (1/9) Σ a over the window, so ∂E/∂a = δ · 1/9 for each of the "
+                 "nine cells; together they receive 6, the window's δ.",
+        answer=6 / 9,
+        wrong=6.0,
+    ),
+    Exercise(
+        key="ch07.q3",
+        question="A 5×5 map has its largest value, alone, at the centre (2, 2). It is max-pooled with "
+                 "3×3 windows and stride 1, and δ is 1 for every output. How much gradient does the "
+                 "centre receive?",
+        test=_test_q3,
+        hint="Overlapping windows: count the windows that contain the centre (it is the maximum of "
+             "each of them); their δ's add",
+        solution="9. The output is 3×3 and every one of its nine windows contains (2, 2), the largest "
+                 "value of the map, so every window routes its δ = 1 there: 9 · 1 = 9. This is why "
+                 "the backward pass must add (+=), not assign.",
+        answer=9,
+        wrong=1,
+    ),
+    Exercise(
+        key="ch07.q4",
+        question="A 28×28 map is pooled with 3×3 windows and stride 2. Give the output size with the "
+                 "floor (PyTorch's default) and with 保留边缘 / ceil mode, as a pair `(floor, ceil)`.",
+        test=_test_q4,
+        hint="(L − K)/S = 12.5 here: round it down, and up, then add 1",
+        solution="(13, 14). (28 − 3)/2 = 12.5; floor: 12 + 1 = 13 windows (the last column is never "
+                 "read); ceil: 13 + 1 = 14 windows, the last one reaching one column past the map.",
+        answer=(13, 14),
+        wrong=(12, 13),
+    ),
+    Exercise(
+        key="ch07.q5",
+        question="In §6's network ($x$ → conv → σ → max pool), one entry of $\\mathrm{up}(\\delta)$ is "
+                 "$0.8$ and the sigmoid's input there is $\\mathrm{net} = 0$. What is "
+                 "$\\delta_{\\mathrm{net}}$ at that cell?",
+        test=_test_q5,
+        hint="δ_net = up(δ) ⊙ σ′(net), with σ′(net) = σ(net)(1 − σ(net))",
+        solution="0.2. σ(0) = 0.5, so σ′(0) = 0.5 · 0.5 = 0.25 and δ_net = 0.8 · 0.25 = 0.2.",
+        answer=0.2,
+        wrong=0.8,
+    ),
+]

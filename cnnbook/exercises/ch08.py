@@ -1,0 +1,139 @@
+"""Chapter 8 — convolution as a matrix product: im2col and col2im."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import col2im, conv_matrix, im2col, numerical_gradient, participation_counts
+from ._core import Exercise, close, same_array, same_shape
+
+# Exercise 4's image: the notebook defines the same array as `G4`.
+G4 = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+
+
+def _test_q1(answer):
+    batch, channels, size, kernel, padding = 8, 3, 32, 5, 2
+    rows, columns = im2col(np.zeros((batch, channels, size, size)), (kernel, kernel), 1, padding).shape
+    if same_shape(answer, (rows, columns)):
+        return True
+    if same_shape(answer, (columns, rows)):
+        return "Rows and columns are swapped: one row per (channel, kernel row, kernel column)"
+    if same_shape(answer, (rows, columns // batch)):
+        return "That is one image's X_col; the batch's images sit side by side as more columns"
+    if same_shape(answer, (16 * rows, columns)):
+        return "The filters are not in X_col: they are the rows of K, which multiplies it"
+    return False
+
+
+def _test_q2(answer):
+    expected = participation_counts((7, 7), 3, 2, 1)[2, 3]
+    if close(answer, expected, rtol=0):
+        return True
+    if close(answer, 9, rtol=0):
+        return "9 = K² would hold at stride 1; stride 2 skips every other window"
+    return False
+
+
+def _test_q3(answer):
+    counts = participation_counts((4, 4), (2, 2))
+    if close(answer, np.sum(counts > 1), rtol=0):
+        return True
+    if close(answer, np.sum(counts == 1), rtol=0):
+        return "That counts the pixels that would come out right"
+    return False
+
+
+def _test_q4(answer):
+    c0 = np.zeros((4, 9))
+    expected = numerical_gradient(lambda c: np.sum(col2im(c, G4.shape, (2, 2)) * G4), c0)
+    if np.shape(answer) != expected.shape:
+        return f"∂E/∂C has the shape of C, (C·KH·KW, N·OH·OW) = {expected.shape}"
+    if same_array(answer, expected, atol=1e-6):
+        return True
+    return False
+
+
+def _test_q5(answer):
+    expected = np.count_nonzero(conv_matrix(np.ones((3, 3)), (6, 6), 1, 1))
+    if close(answer, expected, rtol=0):
+        return True
+    if close(answer, im2col(np.zeros((1, 1, 6, 6)), 3, 1, 1).size, rtol=0):
+        return ("That counts every (window, kernel entry) pair, those on the padding ring too — "
+                "the number of entries of X_col")
+    if close(answer, 6 * 6 * 6 * 6, rtol=0):
+        return "That is the size of M; most of its entries are zero"
+    return False
+
+
+EXERCISES = [
+    Exercise(
+        key="ch08.q1",
+        question="A layer receives a batch of $N = 8$ RGB images of 32×32 ($C = 3$) and has 16 filters "
+                 "of 5×5, stride 1, padding 2. What is the shape of $X_{\\text{col}}$? Give a tuple "
+                 "`(rows, columns)`.",
+        test=_test_q1,
+        hint="Rows = C·KH·KW (one per entry of a window, over all channels; the filters do not "
+             "enter); columns = N·OH·OW (one per window of every image), with OH = (32 − 5 + 2·2)/1 + 1",
+        solution="(75, 8192). Rows: C·KH·KW = 3·5·5 = 75. Output size (32 − 5 + 4)/1 + 1 = 32, so "
+                 "columns: N·OH·OW = 8·32·32 = 8192. (K is 16×75, and K·X_col is 16×8192.)",
+        answer=(75, 8192),
+        wrong=(8192, 75),
+    ),
+    Exercise(
+        key="ch08.q2",
+        question="A 7×7 input, a 3×3 kernel, stride 2, padding 1. How many times is the pixel "
+                 "`x[2, 3]` (0-based) copied into $X_{\\text{col}}$?",
+        test=_test_q2,
+        hint="In padded coordinates the pixel is (3, 4). Count the window rows i with 2i ≤ 3 ≤ 2i + 2 "
+             "and the window columns j with 2j ≤ 4 ≤ 2j + 2, and multiply — or look it up with "
+             "cb.participation_counts",
+        solution="2. Padded, the pixel is at (3, 4). Window rows start at 0, 2, 4: only the one "
+                 "starting at 2 covers row 3. Window columns starting at 2 and at 4 both cover column 4. "
+                 "1 · 2 = 2 windows, so 2 copies (cb.participation_counts((7, 7), 3, 2, 1)[2, 3]).",
+        answer=2,
+        wrong=9,
+    ),
+    Exercise(
+        key="ch08.q3",
+        question="In the worked example (4×4 input, 2×2 kernel, stride 1), suppose col2im *assigned* "
+                 "each entry to its pixel (`=`) instead of adding it (`+=`). For a general δ and "
+                 "kernel, how many of the 16 pixels of $\\partial E/\\partial x$ would come out wrong?",
+        test=_test_q3,
+        hint="Assigning keeps only the last copy's contribution: a pixel is right only if a single "
+             "window (a single copy) contributes to it — look at the participation counts",
+        solution="12. The counts are [[1,2,2,1],[2,4,4,2],[2,4,4,2],[1,2,2,1]]: only the four corners "
+                 "are in a single window. The other 12 pixels are in 2 or 4 windows, and assigning "
+                 "would keep one copy's gradient and drop the others.",
+        answer=12,
+        wrong=4,
+    ),
+    Exercise(
+        key="ch08.q4",
+        question="(The adjoint, the other way round.) Let $E = \\langle \\text{col2im}(C), G\\rangle = "
+                 "\\sum$ `col2im(C, ...) * G` for the 4×4 grid's setting (2×2 kernel, stride 1) and the "
+                 "image `G4` below. Compute $\\partial E/\\partial C$, a 4×9 matrix, with one `cnnbook` "
+                 "call. (Hint: which map is the adjoint of col2im?)",
+        test=_test_q4,
+        hint="col2im is Sᵀ, so E = ⟨Sᵀ vec(C), vec(G)⟩ = ⟨vec(C), S vec(G)⟩ — and S is im2col",
+        solution="cb.im2col(G4, (2, 2)), i.e. [[1,2,3,5,6,7,9,10,11], [2,3,4,6,7,8,10,11,12], "
+                 "[5,6,7,9,10,11,13,14,15], [6,7,8,10,11,12,14,15,16]]. E is linear in C, "
+                 "E = ⟨col2im(C), G⟩ = ⟨C, im2col(G)⟩, so its gradient is im2col(G): each entry of C "
+                 "is multiplied by the pixel of G it is added to.",
+        answer=im2col(G4, (2, 2)),
+        wrong=im2col(G4, (2, 2)).T,
+    ),
+    Exercise(
+        key="ch08.q5",
+        question="Seed 004's matrix $M$ for a 6×6 input and a 3×3 kernel with stride 1 and "
+                 "**padding 1**. How many non-zero entries does it have (take a kernel without zeros)? "
+                 "Compare with the number of entries of $X_{\\text{col}}$ for the same layer.",
+        test=_test_q5,
+        hint="A non-zero of M is a (window, pixel inside the image) pair: add up the participation "
+             "counts. Padding cells have no column in M",
+        solution="256. Row (i, j) of M holds one kernel entry for every pixel of window (i, j) that "
+                 "lies inside the image: summed over the 36 windows that is Σ participation_counts = "
+                 "4·4 (corners) + 16·6 (edges) + 16·9 (inside) = 256. X_col has 9·36 = 324 entries: the "
+                 "68 more are the padding zeros it stores.",
+        answer=256,
+        wrong=324,
+    ),
+]

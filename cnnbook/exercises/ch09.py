@@ -1,0 +1,164 @@
+"""Chapter 9 — layers chained into a network."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import sigmoid_backward
+from ..layers import SGD, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, SoftmaxCrossEntropy
+from ._core import Exercise, close, same_array
+
+
+def _tiny(filters2=3, dense_in=None):
+    """The chapter's `tiny_network` with ``filters2`` filters in the second convolution."""
+    g = np.random.default_rng(0)
+    layers = [Conv2D(1, 2, 3, padding=1, rng=g), ReLU(), MaxPool2D(2),
+              Conv2D(2, filters2, 3, padding=1, rng=g), ReLU(), MaxPool2D(2), Flatten()]
+    return Sequential(*layers, Dense(dense_in or filters2 * 2 * 2, 8, rng=g), ReLU(),
+                      Dense(8, 10, rng=g))
+
+
+def _count(model):
+    return sum(p.size for _, p, _ in model.parameters())
+
+
+def _test_q1(answer):
+    if close(answer, _count(_tiny(filters2=4)), rtol=0):
+        return True
+    if close(answer, _count(_tiny(filters2=4, dense_in=3 * 2 * 2)), rtol=0):
+        return "The first Dense layer still takes 3·2·2 inputs in your count — the flattened vector grew"
+    if close(answer, _count(_tiny(filters2=3)), rtol=0):
+        return "That is the original network's count"
+    return False
+
+
+def _flat_length(size):
+    conv_part = Sequential(*_tiny().layers[:7])                # up to and including Flatten
+    return conv_part.forward(np.zeros((1, 1, size, size))).shape[1]
+
+
+def _test_q2(answer):
+    if close(answer, _flat_length(12), rtol=0):
+        return True
+    if close(answer, _flat_length(8), rtol=0):
+        return "That is the length for 8×8 images"
+    return False
+
+
+def _test_q3(answer):
+    a, dout = 0.8, 2.0
+    x = np.log(a / (1.0 - a))                                  # the input whose sigmoid is a
+    if close(answer, sigmoid_backward(np.array([dout]), np.array([x]))[0]):
+        return True
+    if close(answer, sigmoid_backward(np.array([dout]), np.array([a]))[0]):
+        return "That is σ′ evaluated at 0.8 as if 0.8 were the input; 0.8 is the output a = σ(x)"
+    if close(answer, a * (1.0 - a)):
+        return "That is σ′ alone; the dout arriving there multiplies it"
+    return False
+
+
+def _loss_gradient(reduction):
+    loss = SoftmaxCrossEntropy(reduction)
+    loss.forward(np.zeros((2, 4)), np.array([2, 0]))
+    return loss.backward()
+
+
+def _test_q4(answer):
+    expected = _loss_gradient("mean")
+    if np.shape(answer) != expected.shape:
+        return "One row per sample, one column per class: a 2×4 array"
+    if same_array(answer, expected):
+        return True
+    if same_array(answer, _loss_gradient("sum")):
+        return "That is p − onehot for each sample; the mean over the batch divides it by N"
+    return False
+
+
+def _twice_factor():
+    """Call backward twice, step once, and measure how far the weights moved, in units of lr·g."""
+    probe = Dense(3, 2, rng=np.random.default_rng(5))
+    x = np.random.default_rng(6).normal(size=(4, 3))
+    dout = np.random.default_rng(7).normal(size=(4, 2))
+    probe.forward(x)
+    probe.backward(dout)
+    g_once = probe.grads["weight"].copy()
+    probe.backward(dout)
+    before = probe.params["weight"].copy()
+    SGD(probe, lr=0.1).step()
+    return float(np.mean((before - probe.params["weight"]) / (0.1 * g_once)))
+
+
+def _test_q5(answer):
+    if close(answer, _twice_factor()):
+        return True
+    if close(answer, 2 * _twice_factor()):
+        return ("That assumes the second backward adds to grads — read how a layer stores a gradient "
+                "(cnnbook.layers.Layer._set_grad)")
+    return False
+
+
+EXERCISES = [
+    Exercise(
+        key="ch09.q1",
+        question="In `tiny_network`, give the second convolution (layer 3) **4** filters instead of 3 "
+                 "and change nothing else that need not change. How many trainable numbers (weights "
+                 "and biases) does the whole network have then? (Hint: which other layer has to "
+                 "change?)",
+        test=_test_q1,
+        hint="A convolution has F·C·KH·KW weights + F biases, a Dense layer D_out·D_in + D_out; with 4 "
+             "maps of 2×2 the flattened vector has 4·2·2 entries, so the first Dense layer changes too",
+        solution="322. conv1: 2·1·3·3 + 2 = 20; conv2: 4·2·3·3 + 4 = 76; the first Dense now takes "
+                 "4·2·2 = 16 inputs: 8·16 + 8 = 136; the last Dense 10·8 + 10 = 90. 20 + 76 + 136 + 90 "
+                 "= 322 (the original has 271).",
+        answer=322,
+        wrong=290,
+    ),
+    Exercise(
+        key="ch09.q2",
+        question="Feed `tiny_network` 12×12 images instead of 8×8. What is the shape of one sample "
+                 "after the `Flatten` layer, i.e. how many `in_features` would the first `Dense` layer "
+                 "need? (An integer.)",
+        test=_test_q2,
+        hint="Padding 1 keeps a 3×3 convolution's size, each 2×2 pooling halves it (floor); then "
+             "multiply C·H·W",
+        solution="27. 12×12 → conv (padding 1) 12×12 → pool 6×6 → conv 6×6 → pool 3×3, with 3 maps: "
+                 "3·3·3 = 27.",
+        answer=27,
+        wrong=12,
+    ),
+    Exercise(
+        key="ch09.q3",
+        question="A sigmoid layer caches only its **output**, not its input. One of its outputs is "
+                 "$a = 0.8$ and the `dout` arriving there is 2.0. What is $\\partial E/\\partial x$ at "
+                 "that entry?",
+        test=_test_q3,
+        hint="σ′(x) = a(1 − a) with the cached output a — no need to recover x; then multiply by dout",
+        solution="0.32. σ′(x) = a(1 − a) = 0.8 · 0.2 = 0.16, and ∂E/∂x = dout · σ′ = 2.0 · 0.16 = 0.32.",
+        answer=0.32,
+        wrong=0.428,
+    ),
+    Exercise(
+        key="ch09.q4",
+        question="Two samples, four classes, all logits 0: `z = np.zeros((2, 4))`, targets `[2, 0]`, "
+                 "`reduction=\"mean\"`. Write down $\\partial E/\\partial z$ (a 2×4 array) by hand.",
+        test=_test_q4,
+        hint="∂E/∂z = (p − onehot(t)) / N, and with equal logits p = 1/4 for every class",
+        solution="[[0.125, 0.125, -0.375, 0.125], [-0.375, 0.125, 0.125, 0.125]]. p = 1/4 everywhere; "
+                 "p − onehot puts 1/4 − 1 = −3/4 at the target and 1/4 elsewhere; the mean over N = 2 "
+                 "samples halves it.",
+        answer=[[0.125, 0.125, -0.375, 0.125], [-0.375, 0.125, 0.125, 0.125]],
+        wrong=[[0.25, 0.25, -0.75, 0.25], [-0.75, 0.25, 0.25, 0.25]],
+    ),
+    Exercise(
+        key="ch09.q5",
+        question="After one `forward`, you call `model.backward(dout)` **twice** with the same `dout` "
+                 "and then `SGD(model, lr=0.1).step()`. A weight whose gradient (from one backward) is "
+                 "$g$ moves by $-k\\cdot 0.1\\cdot g$. What is $k$?",
+        test=_test_q5,
+        hint="Does backward add to grads or write over them? (Chapter 9's layers have no zero_grad.)",
+        solution="1. cnnbook's backward overwrites grads (Layer._set_grad writes in place), so the "
+                 "second call leaves the same g, and SGD moves the weight by −0.1·g. (In PyTorch, "
+                 "where backward accumulates, k would be 2 — hence its zero_grad.)",
+        answer=1,
+        wrong=2,
+    ),
+]
