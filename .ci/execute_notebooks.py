@@ -23,6 +23,21 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _merge_streams(outputs):
+    """Join consecutive stdout (or stderr) chunks: how the kernel happened to flush
+    a print should not show up in the diff."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")):
+            previous["text"] += output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
 def clean(nb):
     """Drop widget state and execution timing; keep outputs, counts and tags."""
     nb.metadata.pop("widgets", None)
@@ -33,6 +48,7 @@ def clean(nb):
         if cell.cell_type == "code":
             for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
+            cell.outputs = _merge_streams(cell.outputs)
     return nb
 
 
