@@ -6,6 +6,7 @@
 #   make execute [NB=notebooks/03_convolution_forward.ipynb]
 #                                 re-run notebooks in a fresh kernel and save them clean
 #   make figures                  regenerate figures/ (PNG + SVG)
+#   make bench                    time the fast path against the reference and torch
 # Variables: PYTHON (interpreter that makes the venv), VENV (its folder), PYTEST_ARGS.
 
 PYTHON ?= python3
