@@ -160,7 +160,12 @@ def main(argv=None):
             print(f"{name:28s} {maker.__doc__.splitlines()[0]}")
         return 0
     for name in args.only or FIGURES:
-        png, svg = save(name, args.outdir)
+        try:
+            png, svg = save(name, args.outdir)
+        except OSError as err:  # a path that is a file, not writable, a full disk …
+            print(f"{parser.prog}: error: cannot write {name} into {args.outdir}: "
+                  f"{err.strerror or err}", file=sys.stderr)
+            return 2
         print(f"wrote {png} and {svg.name}")
     return 0
 

@@ -40,3 +40,11 @@ def test_unknown_figure_is_a_clear_error(capsys):
     assert exit_info.value.code == 2
     assert figures.main(["--list"]) == 0
     assert "conv_as_matrix" in capsys.readouterr().out
+
+
+def test_an_unwritable_folder_is_one_line_and_exit_code_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert figures.main([str(blocker / "figs"), "--only", "role_colours"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write role_colours into" in err
