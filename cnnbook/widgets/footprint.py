@@ -22,7 +22,7 @@ from ..derivation import (
 )
 from ..shapes import _check_int
 from .base import Explorer
-from .output_size import _and, _plural
+from ._words import _and, _plural
 
 __all__ = ["footprint_state", "FootprintExplorer"]
 

@@ -18,7 +18,7 @@ from .. import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward,
 from ..im2col import participation_counts
 from ..shapes import _check_int
 from .base import Explorer
-from .output_size import _and, _number, _plural
+from ._words import _and, _number, _plural
 
 __all__ = ["pooling_state", "PoolingExplorer"]
 

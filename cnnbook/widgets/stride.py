@@ -17,7 +17,8 @@ from ..conv import conv2d_backward
 from ..primitives import correlate2d, crop2d, expand_sensitivity, pad2d, rot180
 from ..shapes import as_array
 from .base import Explorer
-from .output_size import _and, _number, _plural, output_size_state
+from ._words import _and, _number, _plural
+from .output_size import output_size_state
 
 __all__ = ["stride_state", "StrideExplorer"]
 
