@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._alloc import zeros as _zeros
 from .shapes import _check_kernel, _check_padding, _check_stride, as_array, output_shape, pair
 
 __all__ = ["im2col", "col2im", "participation_counts"]
@@ -151,7 +152,7 @@ class ColumnBlocks:
         (filled with zeros when it is first made, if ``zeros``)."""
         buf = self._scratch.get(name)
         if buf is None or buf.size < rows * columns:
-            buf = self._scratch[name] = (np.zeros if zeros else np.empty)(rows * columns)
+            buf = self._scratch[name] = (_zeros if zeros else np.empty)(rows * columns)
         return buf[:rows * columns].reshape(rows, columns)
 
     def fill(self, b0, b1):
@@ -174,7 +175,7 @@ class ColumnBlocks:
 
     def new_gradient(self):
         """A zero accumulator for ``dx_pad``, channel-major: (C, N, Hp, Wp)."""
-        return np.zeros(self.x_shape[1::-1] + self.padded_hw)
+        return _zeros(self.x_shape[1::-1] + self.padded_hw)
 
     def add_columns(self, acc, G, b0, b1):
         """``col2im`` of a block: ``acc[c, b, i·Sh + m, j·Sw + n] += G[(c, m, n), (b − b0, i, j)]``.

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._alloc import zeros
 from .im2col import padded
 from .shapes import check_dout, check_pool
 
@@ -186,10 +187,10 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
         dx_pad = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]))
         dx_pad[:, :, :OH * kh, :OW * kw] = grad
         return np.ascontiguousarray(_crop(dx_pad, p))
-    r = np.zeros((N, C, OH, W + 2 * p[1]))
+    r = zeros((N, C, OH, W + 2 * p[1]))
     for q in range(kw):
         r[..., _span(q, sw, OW)] += share
-    dx_pad = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]))
+    dx_pad = zeros((N, C, H + 2 * p[0], W + 2 * p[1]))
     for m in range(kh):
         dx_pad[:, :, _span(m, sh, OH), :] += r
     return np.ascontiguousarray(_crop(dx_pad, p))

@@ -226,3 +226,26 @@ def test_pools_do_not_change_their_inputs_and_accept_views(fns):
     assert_allclose(fb(dout, x, 2), rb(dout, x, 2), rtol=1e-12, atol=1e-12)
     assert_array_equal(x, x0)
     assert_array_equal(dout, d0)
+
+
+def test_zero_accumulators_are_zero_in_reused_memory():
+    """``_alloc.zeros`` writes its zeros: memory freed full of NaN comes back as 0.0, and a
+    second backward pass (which may get the first one's freed memory) gives the same result."""
+    from cnnbook._alloc import zeros
+
+    for shape in [(3,), (64, 16, 16, 16), (2, 300, 7)]:
+        dirty = np.full(shape, np.nan)
+        del dirty
+        z = zeros(shape)
+        assert z.shape == shape and z.dtype == np.float64
+        assert not np.any(z) and not np.signbit(z).any()
+    rng = np.random.default_rng(9)
+    x, w, dout = rng.normal(size=(8, 3, 9, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=(8, 4, 5, 5))
+    first = cb.conv2d_backward(dout, x, w, 2, 1)
+    np.full((8, 3, 11, 11), np.nan)  # leave NaN in memory the next call may reuse
+    for a, b in zip(first, cb.conv2d_backward(dout, x, w, 2, 1)):
+        assert_array_equal(a, b)
+    dpool = rng.normal(size=(8, 3, 5, 5))
+    np.full((8, 3, 11, 11), np.nan)
+    assert_allclose(cb.avg_pool2d_backward(dpool, x, 3, 2, 1),
+                    cb.avg_pool2d_backward_reference(dpool, x, 3, 2, 1), rtol=1e-12, atol=1e-12)
