@@ -12,7 +12,9 @@ Backward, for δ = ∂E/∂net laid out as ``D`` of shape (F, N·OH·OW)::
 
 The code does exactly this, a block of images at a time (``cnnbook.im2col.ColumnBlocks``):
 the columns of a few images are built, multiplied and added back while they are
-still in the CPU cache, and dW and db sum the blocks' contributions.
+still in the CPU cache, and dW sums the blocks' contributions. Within a block the
+products are taken image by image (``np.matmul`` on a stack), so that ``K · X``
+lands in ``out`` and ``Kᵀ · D`` reads ``dout`` as they are laid out.
 ``cnnbook.reference`` computes the same with loops; the tests keep the two equal.
 """
 from __future__ import annotations
@@ -40,11 +42,11 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     N, F = x.shape[0], w.shape[0]
     K = w.reshape(F, -1)
     cols = ColumnBlocks(x, w.shape[2:], s, p)
-    out = np.empty((N, F, OH, OW))
+    out = np.empty((N, F, OH * OW))
     for b0, b1 in cols.blocks():
-        Y = K @ cols.fill(b0, b1)
-        np.add(cols.outputs(Y, b1 - b0), b[:, None, None], out=out[b0:b1])
-    return out
+        np.matmul(K, cols.fill(b0, b1), out=out[b0:b1])  # out[b] = K · X[b], each image b
+    out += b[:, None]
+    return out.reshape(N, F, OH, OW)
 
 
 def conv2d_backward(dout, x, w, stride=1, padding=0):
@@ -64,12 +66,12 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
     N, F = x.shape[0], w.shape[0]
     dout = check_dout(dout, (N, F, OH, OW))
     K = w.reshape(F, -1)
+    D = dout.reshape(N, F, OH * OW)  # D[b] = δ of image b, (F, OH·OW)
     cols = ColumnBlocks(x, w.shape[2:], s, p)
-    dx, dw, db = cols.new_gradient(), np.zeros_like(K), np.zeros(F)
+    dx, dw = cols.new_gradient(F), np.zeros_like(K)
+    dw_block = np.empty((cols.block_images,) + K.shape)
     for b0, b1 in cols.blocks():
         X = cols.fill(b0, b1)
-        D = cols.deltas(dout[b0:b1])
-        dw += (X @ D.T).T  # D · Xᵀ; OpenBLAS is faster at it this way round
-        db += D.sum(axis=1)
-        cols.add_back(dx, K, D, b0, b1)  # dx += col2im(Kᵀ · D)
-    return cols.gradient(dx), dw.reshape(w.shape), db
+        dw += np.matmul(D[b0:b1], X.transpose(0, 2, 1), out=dw_block[:b1 - b0]).sum(axis=0)
+        cols.add_back(dx, K.T, D[b0:b1], b0, b1)  # dx += col2im(Kᵀ · D)
+    return cols.gradient(dx), dw.reshape(w.shape), D.sum(axis=(0, 2))

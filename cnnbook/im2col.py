@@ -18,10 +18,13 @@ How the fast ``conv2d`` uses it (``ColumnBlocks``)
 -------------------------------------------------
 It never holds all N·OH·OW columns at once. It builds the columns of a *block* of a
 few images (about 0.5 MB of them), multiplies, and adds back while they are still in
-the CPU cache, then reuses the same memory for the next block. The columns are
-copied from the input stored channel-major, ``x_cm[c, b, y, v] = x_pad[b, c, y, v]``,
-so a block of ``X_col`` is one copy of a strided view of ``x_cm``, and the gradient
-is accumulated channel-major too.
+the CPU cache, then reuses the same memory for the next block. Inside a block the
+columns are kept image by image, ``X[b][(c, m, n), (i, j)]`` — the same numbers as
+``X_col``, grouped per image, as PyTorch does — so that ``K · X[b]`` is image b's
+output (F, OH·OW) in the layout of ``out[b]`` and ``Kᵀ · δ[b]`` is read straight from
+``dout[b]``: no transposed copies of outputs or δ. Padding is never copied: a kernel
+offset (m, n) reads the part of the input its windows reach, and the columns that
+fall on padding stay 0 from the block's first use.
 """
 from __future__ import annotations
 
@@ -69,7 +72,9 @@ def im2col(x, kernel_size, stride=1, padding=0):
     """
     x = as_array(x, "x", 4, "(N, C, H, W)")
     k, s, p, _ = _geometry(x.shape[2:], kernel_size, stride, padding)
-    return ColumnBlocks(x, k, s, p).fill(0, len(x))
+    blocks = ColumnBlocks(x, k, s, p, block_images=len(x))
+    X = blocks.fill(0, len(x))  # (N, C·KH·KW, OH·OW): the columns image by image
+    return np.ascontiguousarray(X.transpose(1, 0, 2)).reshape(X.shape[1], -1)
 
 
 def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
@@ -91,9 +96,9 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
             f"cols has shape {cols.shape} but im2col of an input {x_shape} gives {expected}"
         )
     blocks = ColumnBlocks(None, (kh, kw), s, p, x_shape=x_shape)
-    dx = blocks.new_gradient()
-    blocks.add_columns(dx, cols, 0, N)
-    return blocks.gradient(dx)
+    dx = _zeros(x_shape)
+    blocks.add_columns(dx, cols.reshape(len(cols), N, -1).transpose(1, 0, 2), 0, N)
+    return dx
 
 
 def participation_counts(input_size, kernel_size, stride=1, padding=0):
@@ -111,106 +116,143 @@ def participation_counts(input_size, kernel_size, stride=1, padding=0):
 
 # --- im2col a block of images at a time, as conv2d uses it --------------------------------
 
+def _reach(offset, stride, outputs, size, pad):
+    """For one kernel offset along one axis: the outputs ``i0 ≤ i < i1`` whose window
+    reads input position ``i·stride + offset − pad`` inside ``[0, size)``, and those
+    input positions as a slice (the rest of the windows sit on padding)."""
+    i0 = min(outputs, max(0, -((offset - pad) // stride)))
+    i1 = max(i0, min(outputs, (size - 1 + pad - offset) // stride + 1))
+    first = i0 * stride + offset - pad
+    return i0, i1, slice(first, first + stride * (i1 - i0 - 1) + 1, stride)
+
+
 class ColumnBlocks:
-    """``im2col`` of ``x`` a block of images at a time, and ``col2im`` for ``dx``.
+    """``im2col`` of ``x`` a block of images at a time, and ``col2im`` into ``dx``.
 
-    For images ``b0 ≤ b < b1`` the block of columns is (``fill``)::
+    For images ``b0 ≤ b < b1``, ``fill`` returns the (b1 − b0, C·KH·KW, OH·OW) array::
 
-        X[(c, m, n), (b − b0, i, j)] = x_cm[c, b, i·Sh + m, j·Sw + n]
+        X[b − b0, (c, m, n), (i, j)] = x_pad[b, c, i·Sh + m, j·Sw + n]
 
-    that is, columns b0·OH·OW … b1·OH·OW of ``im2col(x)``. ``outputs`` finds the
-    (b1 − b0, F, OH, OW) outputs in ``Y = K · X``; ``deltas`` lays out the block's δ
-    like ``Y``; ``add_back`` adds ``col2im(Kᵀ · D)`` of the block into the accumulator
-    that ``new_gradient`` makes and ``gradient`` turns into ``dx``. ``fill`` and
-    ``deltas`` return matrices in scratch memory of this object, reused by the next
-    block. Arguments are already checked: ``x`` float64 (N, C, H, W), the rest pairs.
+    so ``X[b − b0]`` holds image b's columns of ``im2col(x)``. ``add_columns`` is
+    ``col2im`` of such an array, ``add_back`` adds ``col2im(Kᵀ · δ)`` of a block of
+    ``dout`` into ``dx``. ``fill`` returns scratch memory of this object, reused by the
+    next block. Arguments are already checked: ``x`` float64 (N, C, H, W), the rest pairs.
     """
 
-    def __init__(self, x, kernel_size, stride, padding, x_shape=None):
+    def __init__(self, x, kernel_size, stride, padding, x_shape=None, block_images=None):
+        self.x = x
         self.x_shape = N, C, H, W = x.shape if x is not None else x_shape
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        (kh, kw), (ph, pw) = kernel_size, padding
-        self.padded_hw = (H + 2 * ph, W + 2 * pw)
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         self.out_hw = OH, OW = output_shape((H, W), kernel_size, stride, padding)
         self.rows = C * kh * kw
         self.per_image = OH * OW  # columns per image
         # images per block: as many as fit in BLOCK_BYTES of columns, at least 1
-        self.block_images = max(1, min(N, BLOCK_BYTES // max(8 * self.rows * self.per_image, 1)))
+        self.block_images = block_images or max(
+            1, min(N, BLOCK_BYTES // max(8 * self.rows * self.per_image, 1)))
+        # for each kernel offset (m, n): the outputs whose window reads the input there
+        # (i0:i1, j0:j1) and the input rows and columns read (a slice each)
+        self.reach = []
+        for m in range(kh):
+            i0, i1, rows = _reach(m, sh, OH, H, ph)
+            for n in range(kw):
+                j0, j1, cols = _reach(n, sw, OW, W, pw)
+                if i1 > i0 and j1 > j0:
+                    self.reach.append((m, n, slice(i0, i1), slice(j0, j1), rows, cols))
         self._scratch = {}
-        if x is not None:
-            x_cm = padded(x, padding, channel_major=True)  # (C, N, Hp, Wp)
-            v = sliding_window_view(x_cm, kernel_size, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
-            self._windows = v.transpose(0, 4, 5, 1, 2, 3)  # (C, KH, KW, N, OH, OW), a view
 
     def blocks(self):
         """``(b0, b1)`` for each block of images, in order."""
         N, step = self.x_shape[0], self.block_images
         return [(b0, min(b0 + step, N)) for b0 in range(0, N, step)]
 
-    def _matrix(self, name, rows, columns, zeros=False):
-        """A (rows, columns) matrix in scratch memory ``name``, kept for the next block
-        (filled with zeros when it is first made, if ``zeros``)."""
+    def _buffer(self, name, shape, zeros=False):
+        """Scratch array ``name`` of ``shape``, kept for the next block (zeros when first
+        made, if ``zeros``: blocks only ever write the same places of it)."""
         buf = self._scratch.get(name)
-        if buf is None or buf.size < rows * columns:
-            buf = self._scratch[name] = (_zeros if zeros else np.empty)(rows * columns)
-        return buf[:rows * columns].reshape(rows, columns)
+        if buf is None:
+            buf = self._scratch[name] = (_zeros if zeros else np.empty)(shape)
+        return buf
+
+    def _windows(self, a, b0, b1):
+        """``a[b0:b1]`` viewed as (n, C, KH, KW, OH, OW); a copy if it must be."""
+        return a[b0:b1].reshape((b1 - b0, self.x_shape[1]) + self.kernel_size + self.out_hw)
 
     def fill(self, b0, b1):
-        """The columns of images ``b0:b1``, a (C·KH·KW, (b1 − b0)·OH·OW) matrix."""
-        block = self._windows[:, :, :, b0:b1]  # (C, KH, KW, n, OH, OW), a view
-        X = self._matrix("X", self.rows, block[0, 0, 0].size)
-        np.copyto(X.reshape(block.shape), block)
-        return X
+        """The columns of images ``b0:b1``, image by image: (b1 − b0, C·KH·KW, OH·OW).
 
-    def outputs(self, Y, n):
-        """The (n, F, OH, OW) outputs in ``Y = K · X`` (F, n·OH·OW), a view."""
-        return Y.reshape((len(Y), n) + self.out_hw).transpose(1, 0, 2, 3)
-
-    def deltas(self, dout):
-        """``D[f, (b, i, j)] = dout[b, f, i, j]`` for a block ``dout`` (n, F, OH, OW)."""
-        n, F = dout.shape[:2]
-        D = self._matrix("D", F, n * self.per_image)
-        np.copyto(D.reshape((F, n) + self.out_hw), dout.transpose(1, 0, 2, 3))
-        return D
-
-    def new_gradient(self):
-        """A zero accumulator for ``dx_pad``, channel-major: (C, N, Hp, Wp)."""
-        return _zeros(self.x_shape[1::-1] + self.padded_hw)
-
-    def add_columns(self, acc, G, b0, b1):
-        """``col2im`` of a block: ``acc[c, b, i·Sh + m, j·Sw + n] += G[(c, m, n), (b − b0, i, j)]``.
-
-        One add per kernel offset (m, n), each over all the block's windows.
+        Without padding, one copy of a strided view of ``x``; with padding, one copy
+        per kernel offset of the part of ``x`` its windows read (the columns on the
+        padding are 0 in the scratch memory from the start and never written).
         """
-        (kh, kw), (sh, sw), (OH, OW) = self.kernel_size, self.stride, self.out_hw
-        G = G.reshape(len(acc), kh, kw, b1 - b0, OH, OW)
-        for m in range(kh):
-            for n in range(kw):
-                acc[:, b0:b1, m:m + sh * (OH - 1) + 1:sh, n:n + sw * (OW - 1) + 1:sw] += G[:, m, n]
+        n, (kh, kw), p = b1 - b0, self.kernel_size, self.padding
+        shape = (self.block_images, self.rows, self.per_image)
+        X = self._buffer("X", shape, zeros=p != (0, 0))
+        view = self._windows(X, 0, n)
+        if p == (0, 0):
+            v = sliding_window_view(self.x[b0:b1], (kh, kw), axis=(2, 3))
+            v = v[:, :, ::self.stride[0], ::self.stride[1]].transpose(0, 1, 4, 5, 2, 3)
+            np.copyto(view, v)
+        else:
+            x = self.x[b0:b1]
+            for m, q, i, j, rows, cols in self.reach:
+                view[:, :, m, q, i, j] = x[:, :, rows, cols]
+        return X[:n]
 
-    def add_back(self, acc, K, D, b0, b1):
-        """``acc += col2im(Kᵀ · D)`` for images ``b0:b1``; ``D`` from ``deltas``.
-
-        With stride 1, ``D`` is first spread over a zero grid of the padded size
-        (F, n·Hp·Wp): δ of output (i, j) sits at pixel (i, j) of its image. Then a
-        window's pixel (i + m, j + n) lies m·Wp + n places further on in the
-        flattened accumulator, so ``col2im`` is KH·KW adds of one long contiguous
-        run each (the zeros add nothing). That costs F·(Hp·Wp − OH·OW) more
-        multiply-adds per image in ``Kᵀ · D``, so it is taken only when those are at
-        most 4 per output position (measured: faster with 6 filters on 28×28, slower
-        with 32 filters on 14×14, where the short adds cost less than the extra
-        products); otherwise, and with strides, one strided add per kernel offset.
+    def add_columns(self, dx, G, b0, b1):
+        """``col2im`` of a block: ``dx[b, c, i·Sh + m − Ph, j·Sw + n − Pw] += G[b − b0, (c, m, n), (i, j)]``
+        for every entry whose pixel is inside the image (the rest fell on padding).
+        ``dx`` is (N, C, H, W), ``G`` (b1 − b0, C·KH·KW, OH·OW). One add per kernel offset.
         """
-        (kh, kw), (Hp, Wp), (OH, OW) = self.kernel_size, self.padded_hw, self.out_hw
-        if self.stride != (1, 1) or len(D) * (Hp * Wp - OH * OW) > 4 * OH * OW:
-            G = np.matmul(K.T, D, out=self._matrix("G", self.rows, D.shape[1]))
-            self.add_columns(acc, G, b0, b1)
+        G = self._windows(G, 0, b1 - b0)
+        out = dx[b0:b1]
+        for m, q, i, j, rows, cols in self.reach:
+            out[:, :, rows, cols] += G[:, :, m, q, i, j]
+
+    def zero_grid(self, F):
+        """Whether ``add_back`` spreads δ over a zero grid of the padded size (see there)."""
+        (Hp, Wp) = (self.x_shape[2] + 2 * self.padding[0], self.x_shape[3] + 2 * self.padding[1])
+        return self.stride == (1, 1) and F * (Hp * Wp - self.per_image) <= 4 * self.per_image
+
+    def new_gradient(self, F):
+        """A zero accumulator for ``dx``: (N, C, H, W); with ``zero_grid(F)``, padded and
+        channel-major, (C, N, Hp, Wp)."""
+        N, C, H, W = self.x_shape
+        (ph, pw) = self.padding
+        self._channel_major = self.zero_grid(F)
+        return _zeros((C, N, H + 2 * ph, W + 2 * pw) if self._channel_major else self.x_shape)
+
+    def add_back(self, acc, Kt, dout, b0, b1):
+        """``acc += col2im(Kᵀ · δ)`` for images ``b0:b1``; ``dout`` is their (n, F, OH·OW) δ.
+
+        With stride 1 and few filters (``zero_grid``), δ is first spread over a zero
+        grid of the padded size, channel-major (F, n·Hp·Wp): δ of output (i, j) of
+        image b at pixel (i, j) of image b. Then a window's pixel (i + m, j + n) lies
+        m·Wp + n places further on in the flattened accumulator, so ``col2im`` is KH·KW
+        adds of one long contiguous run per channel (the zeros add nothing). That
+        costs F·(Hp·Wp − OH·OW) more multiply-adds per image in ``Kᵀ · δ``, so it is
+        taken only when those are at most 4 per output position (measured: faster
+        with 6 filters on 28×28, slower with 32 filters on 14×14, where the short adds
+        cost less than the extra products). Otherwise ``Kᵀ · δ`` image by image, then
+        one add per kernel offset.
+        """
+        n, (kh, kw), (OH, OW) = b1 - b0, self.kernel_size, self.out_hw
+        F = dout.shape[1]
+        if not self.zero_grid(F):
+            G = self._buffer("G", (self.block_images, self.rows, self.per_image))[:n]
+            self.add_columns(acc, np.matmul(Kt, dout, out=G), b0, b1)
             return
-        n, F, C, L = b1 - b0, len(D), len(acc), Hp * Wp
-        Dw = self._matrix("D_grid", F, n * L, zeros=True)  # zero outside [:OH, :OW]
-        np.copyto(Dw.reshape(F, n, Hp, Wp)[:, :, :OH, :OW], D.reshape(F, n, OH, OW))
-        G = np.matmul(K.T, Dw, out=self._matrix("G", self.rows, n * L)).reshape(C, kh * kw, n * L)
-        flat = np.reshape(acc, (C, -1), copy=False)[:, b0 * L:b1 * L]  # a view: adds land in acc
+        C, N, Hp, Wp = acc.shape
+        L = Hp * Wp
+        # flat scratch: for any n, pixel (y, v) of an image sits at the same place modulo
+        # L, so the zeros outside [:OH, :OW] written at first stay zeros
+        grid = self._buffer("grid", F * self.block_images * L, zeros=True)[:F * n * L]
+        np.copyto(grid.reshape(F, n, Hp, Wp)[:, :, :OH, :OW],
+                  dout.reshape(n, F, OH, OW).transpose(1, 0, 2, 3))
+        G = self._buffer("G_grid", self.rows * self.block_images * L)[:self.rows * n * L]
+        G = np.matmul(Kt, grid.reshape(F, n * L), out=G.reshape(self.rows, n * L))
+        G = G.reshape(C, kh * kw, n * L)
+        flat = acc.reshape(C, N * L)[:, b0 * L:b1 * L]  # a view: the adds land in acc
         length = n * L - (kh - 1) * Wp - (kw - 1)  # the last δ of the block lands at n·L − 1
         for m in range(kh):
             for q in range(kw):
@@ -218,6 +260,8 @@ class ColumnBlocks:
                 flat[:, start:start + length] += G[:, m * kw + q, :length]
 
     def gradient(self, acc):
-        """``dx`` (N, C, H, W) from the accumulator: crop the padding, back to image-major."""
-        (ph, pw), (H, W) = self.padding, self.x_shape[2:]
+        """``dx`` (N, C, H, W) from the accumulator of ``new_gradient``."""
+        if not self._channel_major:
+            return acc
+        (ph, pw), (H, W) = self.padding, self.x_shape[2:]  # padded and channel-major
         return np.ascontiguousarray(acc[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3))

@@ -52,6 +52,8 @@ def test_conv_blocks_of_any_size_match_reference(case, block_bytes):
     (3, 2, 10, 7, 3, (3, 2), (2, 1), (0, 1)),    # different strides per axis
     (2, 4, 1, 1, 3, (1, 1), (1, 1), (0, 0)),     # 1×1 image, 1×1 kernel
     (7, 1, 5, 5, 2, (5, 5), (1, 1), (0, 0)),     # kernel as big as the image
+    (3, 3, 8, 8, 2, (3, 3), (1, 1), (0, 0)),     # N == C, few filters: dx through a zero grid
+    (2, 2, 6, 6, 1, (3, 3), (1, 1), (3, 3)),     # padding wider than the kernel: empty windows
 ])
 def test_conv_layouts_match_reference(N, C, H, W, F, k, s, p):
     rng = np.random.default_rng(N * 100 + H)
