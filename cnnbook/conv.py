@@ -73,5 +73,5 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
     for b0, b1 in cols.blocks():
         X = cols.fill(b0, b1)
         dw += np.matmul(D[b0:b1], X.transpose(0, 2, 1), out=dw_block[:b1 - b0]).sum(axis=0)
-        cols.add_back(dx, K.T, D[b0:b1], b0, b1)  # dx += col2im(Kᵀ · D)
+        cols.add_back(dx, w, D[b0:b1], b0, b1)  # dx += col2im(Kᵀ · D)
     return cols.gradient(dx), dw.reshape(w.shape), D.sum(axis=(0, 2))

@@ -39,6 +39,10 @@ __all__ = ["im2col", "col2im", "participation_counts"]
 #: Target size in bytes of one block of columns (see the module docstring).
 BLOCK_BYTES = 2**19
 
+#: How many extra multiply-adds per output position the zero-grid ``col2im`` may cost
+#: (``ColumnBlocks.add_back``).
+ZERO_GRID_COST = 16
+
 
 def _geometry(hw, kernel_size, stride, padding):
     k, s, p = _check_kernel(kernel_size), _check_stride(stride), _check_padding(padding)
@@ -211,57 +215,77 @@ class ColumnBlocks:
 
     def zero_grid(self, F):
         """Whether ``add_back`` spreads δ over a zero grid of the padded size (see there)."""
-        (Hp, Wp) = (self.x_shape[2] + 2 * self.padding[0], self.x_shape[3] + 2 * self.padding[1])
-        return self.stride == (1, 1) and F * (Hp * Wp - self.per_image) <= 4 * self.per_image
+        Hp, Wp = self.x_shape[2] + 2 * self.padding[0], self.x_shape[3] + 2 * self.padding[1]
+        return self.stride == (1, 1) and F * (Hp * Wp - self.per_image) <= ZERO_GRID_COST * self.per_image
 
     def new_gradient(self, F):
-        """A zero accumulator for ``dx``: (N, C, H, W); with ``zero_grid(F)``, padded and
-        channel-major, (C, N, Hp, Wp)."""
+        """A zero accumulator for ``dx``: (N, C, H, W), or with ``zero_grid(F)`` the
+        padded images flattened, (N·C·Hp·Wp + slack,)."""
         N, C, H, W = self.x_shape
-        (ph, pw) = self.padding
-        self._channel_major = self.zero_grid(F)
-        return _zeros((C, N, H + 2 * ph, W + 2 * pw) if self._channel_major else self.x_shape)
+        (ph, pw), (kh, kw) = self.padding, self.kernel_size
+        self._grid = self.zero_grid(F)
+        if not self._grid:
+            return _zeros(self.x_shape)
+        Wp = W + 2 * pw
+        slack = (kh - 1) * Wp + kw - 1  # the adds of the last image run this far past it
+        return _zeros(N * C * (H + 2 * ph) * Wp + slack)
 
-    def add_back(self, acc, Kt, dout, b0, b1):
+    def add_back(self, acc, w, dout, b0, b1):
         """``acc += col2im(Kᵀ · δ)`` for images ``b0:b1``; ``dout`` is their (n, F, OH·OW) δ.
 
-        With stride 1 and few filters (``zero_grid``), δ is first spread over a zero
-        grid of the padded size, channel-major (F, n·Hp·Wp): δ of output (i, j) of
-        image b at pixel (i, j) of image b. Then a window's pixel (i + m, j + n) lies
-        m·Wp + n places further on in the flattened accumulator, so ``col2im`` is KH·KW
-        adds of one long contiguous run per channel (the zeros add nothing). That
-        costs F·(Hp·Wp − OH·OW) more multiply-adds per image in ``Kᵀ · δ``, so it is
-        taken only when those are at most 4 per output position (measured: faster
-        with 6 filters on 28×28, slower with 32 filters on 14×14, where the short adds
-        cost less than the extra products). Otherwise ``Kᵀ · δ`` image by image, then
-        one add per kernel offset.
+        With stride 1 and few filters (``zero_grid``), δ of each image is first spread
+        over a zero grid of the padded size Hp×Wp, output (i, j) at pixel (i, j), and
+        ``Kᵀ · δ`` is taken with its rows in the order (m, n, c). A window's pixel
+        (i + m, j + n) then lies m·Wp + n places further on in the flattened padded
+        images, so ``col2im`` is KH·KW adds, each of one contiguous run over the whole
+        block (the zeros of the grid add nothing, also where a run crosses into the
+        next channel or image). That costs F·(Hp·Wp − OH·OW) more multiply-adds per
+        image in ``Kᵀ · δ``; numpy adds long contiguous runs about 4× as fast as
+        short strided ones, so it pays up to about ``ZERO_GRID_COST`` of them per
+        output position. Otherwise, and with strides, ``Kᵀ · δ`` image by image, then
+        one add per kernel offset, each over the block's (OH, OW) maps.
         """
         n, (kh, kw), (OH, OW) = b1 - b0, self.kernel_size, self.out_hw
         F = dout.shape[1]
-        if not self.zero_grid(F):
+        if not self._grid:
+            Kt = self._scratch.get("Kt")
+            if Kt is None:
+                Kt = self._scratch["Kt"] = w.reshape(F, -1).T
             G = self._buffer("G", (self.block_images, self.rows, self.per_image))[:n]
             self.add_columns(acc, np.matmul(Kt, dout, out=G), b0, b1)
             return
-        C, N, Hp, Wp = acc.shape
+        N, C, H, W = self.x_shape
+        Hp, Wp = H + 2 * self.padding[0], W + 2 * self.padding[1]
         L = Hp * Wp
-        # flat scratch: for any n, pixel (y, v) of an image sits at the same place modulo
-        # L, so the zeros outside [:OH, :OW] written at first stay zeros
-        grid = self._buffer("grid", F * self.block_images * L, zeros=True)[:F * n * L]
-        np.copyto(grid.reshape(F, n, Hp, Wp)[:, :, :OH, :OW],
-                  dout.reshape(n, F, OH, OW).transpose(1, 0, 2, 3))
-        G = self._buffer("G_grid", self.rows * self.block_images * L)[:self.rows * n * L]
-        G = np.matmul(Kt, grid.reshape(F, n * L), out=G.reshape(self.rows, n * L))
-        G = G.reshape(C, kh * kw, n * L)
-        flat = acc.reshape(C, N * L)[:, b0 * L:b1 * L]  # a view: the adds land in acc
-        length = n * L - (kh - 1) * Wp - (kw - 1)  # the last δ of the block lands at n·L − 1
+        Kt = self._scratch.get("Kt_offsets")
+        if Kt is None:  # rows in the order (m, n, c)
+            Kt = self._scratch["Kt_offsets"] = w.transpose(2, 3, 1, 0).reshape(-1, F)
+        if C == 1:  # one product for the block: δ grid (F, n·L), G (KH·KW, n, L)
+            # flat scratch: for any n, pixel (y, v) of an image sits at the same place
+            # modulo L, so the zeros written at first outside [:OH, :OW] stay zeros
+            grid = self._buffer("grid", F * self.block_images * L, zeros=True)[:F * n * L]
+            np.copyto(grid.reshape(F, n, Hp, Wp)[:, :, :OH, :OW],
+                      dout.reshape(n, F, OH, OW).transpose(1, 0, 2, 3))
+            G = self._buffer("G_grid", self.rows * self.block_images * L)[:self.rows * n * L]
+            G = np.matmul(Kt, grid.reshape(F, n * L), out=G.reshape(self.rows, n * L))
+            runs = G.reshape(kh * kw, n, L)  # runs[offset] is (n, L), contiguous
+        else:  # image by image: δ grid (n, F, L), G (n, KH·KW, C·L)
+            grid = self._buffer("grid", (self.block_images, F, Hp, Wp), zeros=True)[:n]
+            grid[:, :, :OH, :OW] = dout.reshape(n, F, OH, OW)  # the rest stays 0
+            G = self._buffer("G_grid", (self.block_images, self.rows, L))[:n]
+            G = np.matmul(Kt, grid.reshape(n, F, L), out=G)
+            runs = G.reshape(n, kh * kw, C * L).transpose(1, 0, 2)  # runs[offset] is (n, C·L)
         for m in range(kh):
             for q in range(kw):
-                start = m * Wp + q
-                flat[:, start:start + length] += G[:, m * kw + q, :length]
+                start = b0 * C * L + m * Wp + q
+                run = acc[start:start + n * C * L].reshape(n, C * L)  # a view into acc
+                run += runs[m * kw + q]
 
     def gradient(self, acc):
         """``dx`` (N, C, H, W) from the accumulator of ``new_gradient``."""
-        if not self._channel_major:
+        if not self._grid:
             return acc
-        (ph, pw), (H, W) = self.padding, self.x_shape[2:]  # padded and channel-major
-        return np.ascontiguousarray(acc[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3))
+        N, C, H, W = self.x_shape
+        (ph, pw) = self.padding
+        images = acc[:N * C * (H + 2 * ph) * (W + 2 * pw)].reshape(N, C, H + 2 * ph, W + 2 * pw)
+        return np.ascontiguousarray(images[:, :, ph:ph + H, pw:pw + W])
