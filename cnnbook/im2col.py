@@ -49,16 +49,12 @@ def _geometry(hw, kernel_size, stride, padding):
     return k, s, p, output_shape(hw, k, s, p)
 
 
-def padded(x, padding, value=0.0, channel_major=False):
+def padded(x, padding, value=0.0):
     """``pad2d(x, padding, value)`` for (N, C, H, W), but ``x`` itself when there is no padding.
 
-    The fast functions only read the padded input, so the copy can be skipped. With
-    ``channel_major=True`` the result is laid out (C, N, Hp, Wp) instead: a transposed
-    view of ``x``, or a copy when there is padding.
+    The fast functions only read the padded input, so the copy can be skipped.
     """
     ph, pw = padding
-    if channel_major:
-        x = x.transpose(1, 0, 2, 3)
     if ph == 0 and pw == 0:
         return x
     A, B, H, W = x.shape
@@ -138,9 +134,11 @@ class ColumnBlocks:
         X[b − b0, (c, m, n), (i, j)] = x_pad[b, c, i·Sh + m, j·Sw + n]
 
     so ``X[b − b0]`` holds image b's columns of ``im2col(x)``. ``add_columns`` is
-    ``col2im`` of such an array, ``add_back`` adds ``col2im(Kᵀ · δ)`` of a block of
-    ``dout`` into ``dx``. ``fill`` returns scratch memory of this object, reused by the
-    next block. Arguments are already checked: ``x`` float64 (N, C, H, W), the rest pairs.
+    ``col2im`` of such an array. For ``dx``: ``new_gradient(F)`` makes the accumulator
+    (and chooses how ``col2im`` will run), ``add_back`` adds ``col2im(Kᵀ · δ)`` of a
+    block of ``dout`` into it, ``gradient`` turns it into ``dx``. ``fill`` returns
+    scratch memory of this object, reused by the next block. Arguments are already
+    checked: ``x`` float64 (N, C, H, W), the rest pairs.
     """
 
     def __init__(self, x, kernel_size, stride, padding, x_shape=None, block_images=None):

@@ -43,6 +43,16 @@ def test_conv_blocks_of_any_size_match_reference(case, block_bytes):
         _conv_matches_reference(*(case[k] for k in ("x", "w", "b", "dout", "stride", "padding")))
 
 
+@given(case=conv_cases(), cost=st.sampled_from([-1, 10**9]))
+def test_conv_both_col2im_routes_match_reference(case, cost):
+    """Stride-1 dx through the zero grid (any cost allowed) and through one strided
+    add per kernel offset (none allowed) give the reference's gradients."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(im2col_module, "ZERO_GRID_COST", cost)
+        mp.setattr(im2col_module, "BLOCK_BYTES", 3000)  # several blocks, a smaller last one
+        _conv_matches_reference(*(case[k] for k in ("x", "w", "b", "dout", "stride", "padding")))
+
+
 @pytest.mark.parametrize("N, C, H, W, F, k, s, p", [
     (5, 3, 9, 7, 4, (3, 3), (1, 1), (1, 1)),     # stride 1, padding
     (4, 2, 8, 8, 3, (5, 5), (1, 1), (0, 0)),     # stride 1, no padding, big kernel
