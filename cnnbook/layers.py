@@ -138,6 +138,20 @@ class Layer:
     def _set_grad(self, name, g):
         self.grads[name][...] = g  # in place: the array object stays the same
 
+    def _make_weight_and_bias(self, shape, bias, init, rng):
+        """``params["weight"]`` of ``shape`` from ``init``, ``params["bias"]`` zeros of
+        ``shape[0]`` when ``bias``; gradients to match, zero."""
+        self.params["weight"] = _init_weight(init, shape, rng)
+        self.grads["weight"] = np.zeros(shape)
+        if bias:
+            self.params["bias"] = np.zeros(shape[0])
+            self.grads["bias"] = np.zeros(shape[0])
+
+    def _set_weight_and_bias_grads(self, dw, db):
+        self._set_grad("weight", dw)
+        if "bias" in self.params:
+            self._set_grad("bias", db)
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -173,11 +187,7 @@ class Conv2D(Layer):
         self.stride = _check_stride(stride)
         self.padding = _check_padding(padding)
         shape = (self.out_channels, self.in_channels) + self.kernel_size
-        self.params["weight"] = _init_weight(init, shape, rng)
-        self.grads["weight"] = np.zeros(shape)
-        if bias:
-            self.params["bias"] = np.zeros(self.out_channels)
-            self.grads["bias"] = np.zeros(self.out_channels)
+        self._make_weight_and_bias(shape, bias, init, rng)
 
     def forward(self, x):
         x = as_array(x, "x", 4, "(N, C, H, W)")
@@ -188,9 +198,7 @@ class Conv2D(Layer):
     def backward(self, dout):
         x = self._cached()
         dx, dw, db = conv2d_backward(dout, x, self.params["weight"], self.stride, self.padding)
-        self._set_grad("weight", dw)
-        if "bias" in self.params:
-            self._set_grad("bias", db)
+        self._set_weight_and_bias_grads(dw, db)
         return dx
 
     def __repr__(self):
@@ -213,11 +221,7 @@ class Dense(Layer):
         self.in_features = _positive(in_features, "in_features")
         self.out_features = _positive(out_features, "out_features")
         shape = (self.out_features, self.in_features)
-        self.params["weight"] = _init_weight(init, shape, rng)
-        self.grads["weight"] = np.zeros(shape)
-        if bias:
-            self.params["bias"] = np.zeros(self.out_features)
-            self.grads["bias"] = np.zeros(self.out_features)
+        self._make_weight_and_bias(shape, bias, init, rng)
 
     def forward(self, x):
         x = as_array(x, "x", 2, "(N, in_features)")
@@ -228,9 +232,7 @@ class Dense(Layer):
     def backward(self, dout):
         x = self._cached()
         dx, dw, db = dense_backward(dout, x, self.params["weight"])
-        self._set_grad("weight", dw)
-        if "bias" in self.params:
-            self._set_grad("bias", db)
+        self._set_weight_and_bias_grads(dw, db)
         return dx
 
     def __repr__(self):
