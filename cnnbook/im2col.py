@@ -32,7 +32,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._alloc import zeros as _zeros
-from .shapes import _check_kernel, _check_padding, _check_stride, as_array, output_shape, pair
+from .shapes import (
+    _check_int, _check_kernel, _check_padding, _check_stride, _show, as_array, check_size, output_shape, pair,
+)
 
 __all__ = ["im2col", "col2im", "participation_counts"]
 
@@ -71,7 +73,9 @@ def im2col(x, kernel_size, stride=1, padding=0):
     (F, N, OH, OW) and transposed to (N, F, OH, OW).
     """
     x = as_array(x, "x", 4, "(N, C, H, W)")
-    k, s, p, _ = _geometry(x.shape[2:], kernel_size, stride, padding)
+    k, s, p, (OH, OW) = _geometry(x.shape[2:], kernel_size, stride, padding)
+    N, C = x.shape[:2]
+    check_size((C * k[0] * k[1], N * OH * OW), "columns", f"padding {_show(p)}" if any(p) else f"x of shape {x.shape}")
     blocks = ColumnBlocks(x, k, s, p, block_images=len(x))
     X = blocks.fill(0, len(x))  # (N, C·KH·KW, OH·OW): the columns image by image
     return np.ascontiguousarray(X.transpose(1, 0, 2)).reshape(X.shape[1], -1)
@@ -84,9 +88,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     then the padding border is cropped away. Overlapping windows *accumulate*; for
     all ``x``, ``c``: ``<im2col(x), c> == <x, col2im(c)>`` (that is what adjoint means).
     """
-    x_shape = tuple(int(d) for d in x_shape)
-    if len(x_shape) != 4:
-        raise ValueError(f"x_shape must be (N, C, H, W), got {x_shape}")
+    x_shape = _check_x_shape(x_shape)
     N, C, H, W = x_shape
     (kh, kw), s, p, (OH, OW) = _geometry((H, W), kernel_size, stride, padding)
     cols = as_array(cols, "cols", 2, "(C·KH·KW, N·OH·OW)")
@@ -101,6 +103,15 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     return dx
 
 
+def _check_x_shape(x_shape):
+    """``x_shape`` as a tuple of four ints ≥ 0 (N, C, H, W), or a ValueError naming it."""
+    if isinstance(x_shape, (str, bytes)) or not hasattr(x_shape, "__len__") or len(x_shape) != 4:
+        raise ValueError(f"x_shape must be (N, C, H, W), four ints, got {x_shape!r}")
+    dims = tuple(_check_int(d, "x_shape entry", 0) for d in x_shape)
+    check_size(dims, "an input", f"x_shape {dims}")
+    return dims
+
+
 def participation_counts(input_size, kernel_size, stride=1, padding=0):
     """How many windows cover each input pixel: ``col2im(im2col-shaped ones)``.
 
@@ -110,6 +121,7 @@ def participation_counts(input_size, kernel_size, stride=1, padding=0):
     """
     H, W = pair(input_size, "input_size")
     (kh, kw), s, p, (OH, OW) = _geometry((H, W), kernel_size, stride, padding)
+    check_size((kh * kw, OH * OW), "columns", f"padding {_show(p)}" if any(p) else f"input_size {(H, W)}")
     ones = np.ones((kh * kw, OH * OW))
     return col2im(ones, (1, 1, H, W), (kh, kw), s, p)[0, 0].astype(np.int64)
 

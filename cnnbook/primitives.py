@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import _check_padding, _check_stride, as_array, pair
+from .shapes import _check_padding, _check_stride, _show, as_array, check_size, pair
 
 __all__ = ["pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity",
            "conv_matrix"]
@@ -35,6 +35,8 @@ def pad2d(a, padding, value=0.0):
     if a.ndim < 2:
         raise ValueError(f"pad2d needs an array with at least 2 dimensions, got shape {a.shape}")
     ph, pw = _check_padding(padding)
+    check_size(a.shape[:-2] + (a.shape[-2] + 2 * ph, a.shape[-1] + 2 * pw), "a padded array",
+               f"padding {_show((ph, pw))}")
     widths = [(0, 0)] * (a.ndim - 2) + [(ph, ph), (pw, pw)]
     return np.pad(a, widths, mode="constant", constant_values=value)
 
@@ -156,6 +158,7 @@ def conv_matrix(k, input_shape, stride=1, padding=0):
         raise ValueError(f"input_shape must be positive, got {(H, W)}")
     (sh, sw), (ph, pw) = _check_stride(stride), _check_padding(padding)
     OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw))
+    check_size((OH * OW, H * W), "a matrix", f"input_shape {(H, W)} with padding {_show((ph, pw))}")
     m = np.zeros((OH * OW, H * W))
     for r in range(OH):
         for c in range(OW):

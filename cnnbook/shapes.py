@@ -12,7 +12,9 @@ for an input of length L, a window (kernel) of length F, padding P and stride S.
 """
 from __future__ import annotations
 
+import math
 import numbers
+import os
 
 import numpy as np
 
@@ -119,15 +121,86 @@ def output_shape(hw, kernel_size, stride=1, padding=0):
     return tuple(_fit_1d(hw[a], k[a], s[a], p[a], _AXES[a]) for a in range(2))
 
 
+#: Kinds of numpy arrays that hold real numbers: bool, signed and unsigned int, float.
+_REAL_KINDS = "biuf"
+
+
+def _first_non_number(a):
+    """``(True, entry)`` for the first entry of the object array ``a`` that is not a
+    real number, ``(False, None)`` when they all are."""
+    for item in a.flat:
+        if not isinstance(item, numbers.Real):
+            return True, item
+    return False, None
+
+
+def _machine_memory():
+    """Bytes of physical memory, or 64 GiB when the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 2**36
+
+
+#: The largest array (in bytes) a cnnbook function agrees to allocate: the machine's
+#: physical memory. Anything bigger would raise numpy's MemoryError or swap for minutes.
+MAX_BYTES = _machine_memory()
+
+
+def _bytes(n):
+    """``3.2 GB``-style size of ``n`` bytes."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+
+
+def check_size(shape, what, cause):
+    """Raise a ``ValueError`` before allocating a float64 array of ``shape`` that does not
+    fit in memory; ``what`` names the array, ``cause`` the argument that made it so big
+    (``"padding 100000"``)."""
+    need = math.prod(int(d) for d in shape) * 8
+    if need > MAX_BYTES:
+        raise ValueError(
+            f"{cause} needs {what} of shape {tuple(int(d) for d in shape)}, {_bytes(need)} of "
+            f"float64: more than this machine's {_bytes(MAX_BYTES)} of memory"
+        )
+
+
 def as_array(a, name, ndim=None, what=""):
     """``a`` as a new-or-shared float64 ndarray with ``ndim`` dimensions (never modified).
 
     ``what`` describes the axes for the error message, e.g. ``"(N, C, H, W)"``.
+    Only real numbers are accepted (bool, int, float): complex numbers, strings
+    (``'5'`` is not the number 5), ``None`` and other objects raise a ``ValueError``
+    naming ``name``; numpy would drop an imaginary part or turn ``None`` into NaN.
     """
     try:
-        arr = np.asarray(a, dtype=np.float64)
+        arr = np.asarray(a)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be an array of numbers: {err}") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise ValueError(
+            f"{name} must hold real numbers, got a complex array ({arr.dtype}); "
+            f"take its .real or abs() first"
+        )
+    if kind == "O":
+        found, bad = _first_non_number(arr)
+        if found:
+            raise ValueError(f"{name} must be an array of numbers, got {bad!r} among its entries")
+    elif kind not in _REAL_KINDS:
+        if kind in "US" and arr.size:
+            raise ValueError(
+                f"{name} must be an array of numbers, got strings such as "
+                f"{arr.flat[0].item()!r} (strings are not numbers)"
+            )
+        raise ValueError(f"{name} must be an array of numbers, got an array of {arr.dtype}")
+    if arr.dtype != np.float64:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise ValueError(f"{name} must be an array of numbers: {err}") from None
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(
             f"{name} must be {ndim}-D {what}".rstrip() + f", got shape {arr.shape} ({arr.ndim}-D)"
@@ -158,6 +231,10 @@ def check_conv(x, w, b=None, stride=1, padding=0):
             raise ValueError(f"b must have shape ({F},), one bias per filter, got shape {b.shape}")
     s, p = _check_stride(stride), _check_padding(padding)
     out_hw = output_shape(x.shape[2:], (KH, KW), s, p)
+    cause = f"padding {_show(p)}" if any(p) else f"x of shape {x.shape} with w of shape {w.shape}"
+    N, _, H, W = x.shape
+    check_size((N, C, H + 2 * p[0], W + 2 * p[1]), "a padded input", cause)
+    check_size((N, F) + out_hw, "an output", cause)
     return x, w, b, s, p, out_hw
 
 
@@ -179,6 +256,9 @@ def check_pool(x, kernel_size, stride=None, padding=0):
                 f"(at most {k[a] // 2})"
             )
     out_hw = output_shape(x.shape[2:], k, s, p)
+    if any(p):
+        N, C, H, W = x.shape
+        check_size((N, C, H + 2 * p[0], W + 2 * p[1]), "a padded input", f"padding {_show(p)}")
     return x, k, s, p, out_hw
 
 
