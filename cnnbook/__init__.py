@@ -18,8 +18,8 @@ from .primitives import (
     conv_matrix, convolve2d, correlate2d, crop2d, expand_sensitivity, pad2d, rot180,
 )
 from .reference import (
-    avg_pool2d_backward_reference, avg_pool2d_reference,
-    conv2d_backward_reference, conv2d_reference,
+    avg_pool2d_backward_reference, avg_pool2d_reference, col2im_reference,
+    conv2d_backward_reference, conv2d_reference, im2col_reference,
     max_pool2d_backward_reference, max_pool2d_reference,
 )
 from .shapes import output_size
@@ -35,7 +35,7 @@ __all__ = [
     "max_pool2d_reference", "max_pool2d_backward_reference",
     "avg_pool2d_reference", "avg_pool2d_backward_reference",
     "pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity", "conv_matrix",
-    "im2col", "col2im", "participation_counts",
+    "im2col", "col2im", "participation_counts", "im2col_reference", "col2im_reference",
     "relu", "relu_derivative", "relu_backward", "sigmoid", "sigmoid_derivative",
     "sigmoid_backward", "tanh", "tanh_derivative", "tanh_backward",
     "dense", "dense_backward", "flatten", "flatten_backward",

@@ -10,7 +10,7 @@ Backward, for δ = ∂E/∂net laid out as ``D`` of shape (F, N·OH·OW)::
     dx = col2im(Kᵀ · D)                       windows that overlap add up
     db = Σ D over its columns
 
-The code does exactly this, a block of images at a time (``cnnbook.im2col.ColumnBlocks``):
+The code does exactly this, a block of images at a time (``cnnbook._columns.ColumnBlocks``):
 the columns of a few images are built, multiplied and added back while they are
 still in the CPU cache, and dW sums the blocks' contributions. Within a block the
 products are taken image by image (``np.matmul`` on a stack), so that ``K · X``
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .im2col import ColumnBlocks
+from ._columns import ColumnBlocks
 from .shapes import check_conv, check_dout
 
 __all__ = ["conv2d", "conv2d_backward"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import _check_padding, _check_stride, _show, as_array, check_size, pair
+from .shapes import as_array, check_padding, check_size, check_stride, output_shape, pair, show_pair
 
 __all__ = ["pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity",
            "conv_matrix"]
@@ -34,9 +34,9 @@ def pad2d(a, padding, value=0.0):
     a = as_array(a, "a")
     if a.ndim < 2:
         raise ValueError(f"pad2d needs an array with at least 2 dimensions, got shape {a.shape}")
-    ph, pw = _check_padding(padding)
+    ph, pw = check_padding(padding)
     check_size(a.shape[:-2] + (a.shape[-2] + 2 * ph, a.shape[-1] + 2 * pw), "a padded array",
-               f"padding {_show((ph, pw))}")
+               f"padding {show_pair((ph, pw))}")
     widths = [(0, 0)] * (a.ndim - 2) + [(ph, ph), (pw, pw)]
     return np.pad(a, widths, mode="constant", constant_values=value)
 
@@ -49,7 +49,7 @@ def crop2d(a, padding):
     the padding cells are not inputs of the layer.
     """
     a = as_array(a, "a")
-    ph, pw = _check_padding(padding)
+    ph, pw = check_padding(padding)
     if a.ndim < 2 or a.shape[-2] < 2 * ph or a.shape[-1] < 2 * pw:
         raise ValueError(f"cannot crop a {(ph, pw)} border from an array of shape {a.shape}")
     return a[..., ph:a.shape[-2] - ph, pw:a.shape[-1] - pw].copy()
@@ -122,7 +122,7 @@ def expand_sensitivity(delta, stride, size=None):
     delta = as_array(delta, "delta")
     if delta.ndim < 2:
         raise ValueError(f"delta must have at least 2 dimensions, got shape {delta.shape}")
-    sh, sw = _check_stride(stride)
+    sh, sw = check_stride(stride)
     OH, OW = delta.shape[-2:]
     smallest = ((OH - 1) * sh + 1, (OW - 1) * sw + 1)
     if size is None:
@@ -150,15 +150,13 @@ def conv_matrix(k, input_shape, stride=1, padding=0):
     every row are the same KH·KW weights (weight sharing). ``k`` is a 2-D kernel,
     ``input_shape`` is ``(H, W)``.
     """
-    from .shapes import output_shape
-
     k = as_array(k, "kernel", ndim=2, what="(KH, KW)")
     H, W = pair(input_shape, "input_shape")
     if H < 1 or W < 1:
         raise ValueError(f"input_shape must be positive, got {(H, W)}")
-    (sh, sw), (ph, pw) = _check_stride(stride), _check_padding(padding)
+    (sh, sw), (ph, pw) = check_stride(stride), check_padding(padding)
     OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw))
-    check_size((OH * OW, H * W), "a matrix", f"input_shape {(H, W)} with padding {_show((ph, pw))}")
+    check_size((OH * OW, H * W), "a matrix", f"input_shape {(H, W)} with padding {show_pair((ph, pw))}")
     m = np.zeros((OH * OW, H * W))
     for r in range(OH):
         for c in range(OW):

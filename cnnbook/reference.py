@@ -22,9 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from .primitives import correlate2d, crop2d, expand_sensitivity, pad2d, rot180
-from .shapes import check_conv, check_dout, check_pool
+from .shapes import check_col2im, check_conv, check_dout, check_im2col, check_pool
 
 __all__ = [
+    "im2col_reference",
+    "col2im_reference",
     "conv2d_reference",
     "conv2d_backward_reference",
     "max_pool2d_reference",
@@ -77,6 +79,42 @@ def conv2d_backward_reference(dout, x, w, stride=1, padding=0):
     dx = crop2d(dx_pad, (ph, pw))  # padding cells get gradient too; drop it
     db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
+
+
+def im2col_reference(x, kernel_size, stride=1, padding=0):
+    """Column (b, i, j) of ``X_col`` is window (i, j) of image b, read row by row.
+
+    ``X_col[(c, m, n), (b, i, j)] = x_pad[b, c, i·Sh + m, j·Sw + n]``: the window's
+    C×KH×KW block of the padded input, flattened channel first, then kernel row m,
+    then kernel column n. Shape (C·KH·KW, N·OH·OW), as ``cnnbook.im2col``.
+    """
+    x, (kh, kw), (sh, sw), p, (OH, OW) = check_im2col(x, kernel_size, stride, padding)
+    N, C = x.shape[:2]
+    x_pad = pad2d(x, p)
+    cols = np.empty((C * kh * kw, N * OH * OW))
+    for b in range(N):
+        for i in range(OH):
+            for j in range(OW):
+                window = x_pad[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw]  # (C, KH, KW)
+                cols[:, (b * OH + i) * OW + j] = window.ravel()
+    return cols
+
+
+def col2im_reference(cols, x_shape, kernel_size, stride=1, padding=0):
+    """Every column added back into the window it came from; overlaps add up.
+
+    ``dx_pad[b, c, i·Sh + m, j·Sw + n] += cols[(c, m, n), (b, i, j)]``, then the
+    P-wide border is cropped: the adjoint of ``im2col_reference``, not its inverse.
+    """
+    cols, (N, C, H, W), (kh, kw), (sh, sw), p, (OH, OW) = check_col2im(
+        cols, x_shape, kernel_size, stride, padding)
+    dx_pad = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]))
+    for b in range(N):
+        for i in range(OH):
+            for j in range(OW):
+                column = cols[:, (b * OH + i) * OW + j].reshape(C, kh, kw)
+                dx_pad[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += column
+    return crop2d(dx_pad, p)
 
 
 def _pool_windows(x, k, s, out_hw):

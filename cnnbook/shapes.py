@@ -1,4 +1,4 @@
-"""Output sizes and the input checks every cnnbook function shares.
+"""Output sizes and the argument checks every cnnbook module shares.
 
 All error messages of the package are written here, so that a student who passes
 a wrong shape gets the same clear sentence from the readable reference code and
@@ -18,7 +18,11 @@ import os
 
 import numpy as np
 
-__all__ = ["output_size", "output_shape", "pair"]
+__all__ = [
+    "output_size", "output_shape", "pair", "as_array", "check_int", "check_pair", "check_stride",
+    "check_padding", "check_kernel", "show_pair", "check_size", "check_conv", "check_pool",
+    "check_dout", "check_x_shape", "check_im2col", "check_col2im", "padded",
+]
 
 _AXES = ("height", "width")
 
@@ -54,7 +58,7 @@ def _rule(lowest):
     return "must not be negative" if lowest == 0 else f"must be at least {lowest}"
 
 
-def _check_int(value, name, lowest):
+def check_int(value, name, lowest):
     """``value`` as an int of at least ``lowest`` (1 for sizes and strides, 0 for padding)."""
     v = _as_int(value, name)
     if v < lowest:
@@ -62,27 +66,30 @@ def _check_int(value, name, lowest):
     return v
 
 
-def _check_pair(value, name, lowest):
+def check_pair(value, name, lowest):
     """``pair(value)``, with both entries at least ``lowest``."""
     v = pair(value, name)
     if min(v) < lowest:
-        raise ValueError(f"{name} {_rule(lowest)}, got {_show(v)}")
+        raise ValueError(f"{name} {_rule(lowest)}, got {show_pair(v)}")
     return v
 
 
-def _check_stride(stride):
-    return _check_pair(stride, "stride", 1)
+def check_stride(stride):
+    """``stride`` as an ``(h, w)`` pair of ints ≥ 1."""
+    return check_pair(stride, "stride", 1)
 
 
-def _check_padding(padding):
-    return _check_pair(padding, "padding", 0)
+def check_padding(padding):
+    """``padding`` as an ``(h, w)`` pair of ints ≥ 0."""
+    return check_pair(padding, "padding", 0)
 
 
-def _check_kernel(kernel_size):
-    return _check_pair(kernel_size, "kernel_size", 1)
+def check_kernel(kernel_size):
+    """``kernel_size`` as an ``(h, w)`` pair of ints ≥ 1."""
+    return check_pair(kernel_size, "kernel_size", 1)
 
 
-def _show(p):
+def show_pair(p):
     """``(2, 2)`` prints as ``2``, ``(2, 1)`` as ``(2, 1)``."""
     return str(p[0]) if p[0] == p[1] else str(tuple(p))
 
@@ -108,16 +115,16 @@ def output_size(n, kernel_size, stride=1, padding=0):
     >>> output_size(5, 3, stride=2, padding=1)
     3
     """
-    n = _check_int(n, "input size n", 1)
-    k = _check_int(kernel_size, "kernel_size", 1)
-    s = _check_int(stride, "stride", 1)
-    p = _check_int(padding, "padding", 0)
+    n = check_int(n, "input size n", 1)
+    k = check_int(kernel_size, "kernel_size", 1)
+    s = check_int(stride, "stride", 1)
+    p = check_int(padding, "padding", 0)
     return _fit_1d(n, k, s, p)
 
 
 def output_shape(hw, kernel_size, stride=1, padding=0):
     """``(OH, OW)`` for an input of spatial size ``hw = (H, W)``; checks the window fits."""
-    k, s, p = _check_kernel(kernel_size), _check_stride(stride), _check_padding(padding)
+    k, s, p = check_kernel(kernel_size), check_stride(stride), check_padding(padding)
     return tuple(_fit_1d(hw[a], k[a], s[a], p[a], _AXES[a]) for a in range(2))
 
 
@@ -229,9 +236,9 @@ def check_conv(x, w, b=None, stride=1, padding=0):
         b = as_array(b, "b")
         if b.shape != (F,):
             raise ValueError(f"b must have shape ({F},), one bias per filter, got shape {b.shape}")
-    s, p = _check_stride(stride), _check_padding(padding)
+    s, p = check_stride(stride), check_padding(padding)
     out_hw = output_shape(x.shape[2:], (KH, KW), s, p)
-    cause = f"padding {_show(p)}" if any(p) else f"x of shape {x.shape} with w of shape {w.shape}"
+    cause = f"padding {show_pair(p)}" if any(p) else f"x of shape {x.shape} with w of shape {w.shape}"
     N, _, H, W = x.shape
     check_size((N, C, H + 2 * p[0], W + 2 * p[1]), "a padded input", cause)
     check_size((N, F) + out_hw, "an output", cause)
@@ -246,9 +253,9 @@ def check_pool(x, kernel_size, stride=None, padding=0):
     a window hold padding only.
     """
     x = as_array(x, "x", 4, "(N, C, H, W)")
-    k = _check_kernel(kernel_size)
-    s = k if stride is None else _check_stride(stride)
-    p = _check_padding(padding)
+    k = check_kernel(kernel_size)
+    s = k if stride is None else check_stride(stride)
+    p = check_padding(padding)
     for a in range(2):
         if 2 * p[a] > k[a]:
             raise ValueError(
@@ -258,7 +265,7 @@ def check_pool(x, kernel_size, stride=None, padding=0):
     out_hw = output_shape(x.shape[2:], k, s, p)
     if any(p):
         N, C, H, W = x.shape
-        check_size((N, C, H + 2 * p[0], W + 2 * p[1]), "a padded input", f"padding {_show(p)}")
+        check_size((N, C, H + 2 * p[0], W + 2 * p[1]), "a padded input", f"padding {show_pair(p)}")
     return x, k, s, p, out_hw
 
 
@@ -270,3 +277,63 @@ def check_dout(dout, expected_shape, what="forward output"):
             f"dout has shape {dout.shape} but the {what} has shape {tuple(expected_shape)}"
         )
     return dout
+
+
+def check_x_shape(x_shape):
+    """``x_shape`` as a tuple of four ints ≥ 0 (N, C, H, W), or a ValueError naming it."""
+    if isinstance(x_shape, (str, bytes)) or not hasattr(x_shape, "__len__") or len(x_shape) != 4:
+        raise ValueError(f"x_shape must be (N, C, H, W), four ints, got {x_shape!r}")
+    dims = tuple(check_int(d, "x_shape entry", 0) for d in x_shape)
+    check_size(dims, "an input", f"x_shape {dims}")
+    return dims
+
+
+def check_im2col(x, kernel_size, stride=1, padding=0):
+    """Validate im2col arguments; return ``x, kernel, stride, padding, (OH, OW)``."""
+    x = as_array(x, "x", 4, "(N, C, H, W)")
+    k, s, p = check_kernel(kernel_size), check_stride(stride), check_padding(padding)
+    OH, OW = output_shape(x.shape[2:], k, s, p)
+    N, C = x.shape[:2]
+    check_size((C * k[0] * k[1], N * OH * OW), "columns",
+               f"padding {show_pair(p)}" if any(p) else f"x of shape {x.shape}")
+    return x, k, s, p, (OH, OW)
+
+
+def check_col2im(cols, x_shape, kernel_size, stride=1, padding=0):
+    """Validate col2im arguments; return ``cols, x_shape, kernel, stride, padding, (OH, OW)``.
+
+    ``cols`` must have the shape ``im2col`` gives for an input of shape ``x_shape``:
+    (C·KH·KW, N·OH·OW).
+    """
+    x_shape = check_x_shape(x_shape)
+    N, C, H, W = x_shape
+    k, s, p = check_kernel(kernel_size), check_stride(stride), check_padding(padding)
+    OH, OW = output_shape((H, W), k, s, p)
+    cols = as_array(cols, "cols", 2, "(C·KH·KW, N·OH·OW)")
+    expected = (C * k[0] * k[1], N * OH * OW)
+    if cols.shape != expected:
+        raise ValueError(
+            f"cols has shape {cols.shape} but im2col of an input {x_shape} gives {expected}"
+        )
+    return cols, x_shape, k, s, p, (OH, OW)
+
+
+def padded(x, padding, value=0.0):
+    """``pad2d(x, padding, value)`` for (N, C, H, W), but ``x`` itself when there is no padding.
+
+    The fast functions only read the padded input, so the copy can be skipped.
+    ``padding`` is an already checked ``(ph, pw)`` pair.
+    """
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    A, B, H, W = x.shape
+    out = np.full((A, B, H + 2 * ph, W + 2 * pw), value)
+    out[:, :, ph:ph + H, pw:pw + W] = x
+    return out
+
+
+# The names these checks had when they were private; modules outside the engine still
+# import them (layers, training, derivation, widgets). New code uses the names above.
+_check_int, _check_pair, _check_stride = check_int, check_pair, check_stride
+_check_padding, _check_kernel, _show = check_padding, check_kernel, show_pair

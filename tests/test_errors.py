@@ -63,6 +63,9 @@ OTHER_CASES = [
     (lambda: cb.im2col(np.ones((1, 1, 4, 4)), 5), "kernel height 5 does not fit input height 4"),
     (lambda: cb.col2im(np.ones((4, 9)), (4, 4), 2), r"x_shape must be \(N, C, H, W\)"),
     (lambda: cb.participation_counts(3, 4), "kernel height 4 does not fit input height 3"),
+    (lambda: cb.im2col_reference(np.ones((1, 1, 4, 4)), 5), "kernel height 5 does not fit input height 4"),
+    (lambda: cb.col2im_reference(np.ones((4, 8)), (1, 1, 4, 4), 2), r"cols has shape \(4, 8\) but im2col of an input \(1, 1, 4, 4\) gives \(4, 9\)"),
+    (lambda: cb.col2im_reference(np.ones((4, 9)), "abcd", 2), r"x_shape must be \(N, C, H, W\), four ints, got 'abcd'"),
 ]
 
 
@@ -88,6 +91,10 @@ def _calls(rng):
         for g in (fb, rb):
             yield lambda g=g: g(dout_p, x, 2, 1, 1), (dout_p, x)
     yield lambda: cb.im2col(x, 3, 2, 1), (x,)
+    yield lambda: cb.im2col_reference(x, 3, 2, 1), (x,)
+    cols = rng.normal(size=(27, 2 * 3 * 3))
+    yield lambda: cb.col2im(cols, x.shape, 3, 2, 1), (cols,)
+    yield lambda: cb.col2im_reference(cols, x.shape, 3, 2, 1), (cols,)
     yield lambda: cb.pad2d(x, 1), (x,)
     yield lambda: cb.rot180(w), (w,)
     yield lambda: cb.expand_sensitivity(dout_c, 2), (dout_c,)

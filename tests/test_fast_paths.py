@@ -1,4 +1,4 @@
-"""The fast paths of conv.py / pool.py / im2col.py against the readable reference.
+"""The fast paths of conv.py / pool.py / im2col.py (and _columns.py) against the readable reference.
 
 The fast code takes different routes for different inputs: convolution in blocks of
 images (one image per block, several with a smaller last block, or all at once);
@@ -7,8 +7,6 @@ pooling rows-then-columns, with a separate route for windows that tile the input
 must give the reference's numbers; these tests pick inputs that send the fast code
 down each of them.
 """
-import sys
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -19,8 +17,7 @@ import cnnbook as cb
 
 from .strategies import conv_cases, pool_cases
 
-# cnnbook.im2col is also the name of the function, so fetch the module itself
-im2col_module = sys.modules["cnnbook.im2col"]
+from cnnbook import _columns
 
 MAX = (cb.max_pool2d, cb.max_pool2d_backward, cb.max_pool2d_reference, cb.max_pool2d_backward_reference)
 AVG = (cb.avg_pool2d, cb.avg_pool2d_backward, cb.avg_pool2d_reference, cb.avg_pool2d_backward_reference)
@@ -39,7 +36,7 @@ def _conv_matches_reference(x, w, b, dout, s, p):
 def test_conv_blocks_of_any_size_match_reference(case, block_bytes):
     """One image per block, a few per block with a smaller last block, or all in one."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(im2col_module, "BLOCK_BYTES", block_bytes)
+        mp.setattr(_columns, "BLOCK_BYTES", block_bytes)
         _conv_matches_reference(*(case[k] for k in ("x", "w", "b", "dout", "stride", "padding")))
 
 
@@ -48,8 +45,8 @@ def test_conv_both_col2im_routes_match_reference(case, cost):
     """Stride-1 dx through the zero grid (any cost allowed) and through one strided
     add per kernel offset (none allowed) give the reference's gradients."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(im2col_module, "ZERO_GRID_COST", cost)
-        mp.setattr(im2col_module, "BLOCK_BYTES", 3000)  # several blocks, a smaller last one
+        mp.setattr(_columns, "ZERO_GRID_COST", cost)
+        mp.setattr(_columns, "BLOCK_BYTES", 3000)  # several blocks, a smaller last one
         _conv_matches_reference(*(case[k] for k in ("x", "w", "b", "dout", "stride", "padding")))
 
 
@@ -71,7 +68,7 @@ def test_conv_layouts_match_reference(N, C, H, W, F, k, s, p):
     dout = rng.normal(size=cb.conv2d_reference(x, w, b, s, p).shape)
     with pytest.MonkeyPatch.context() as mp:
         for block_bytes in (1, 2**30):
-            mp.setattr(im2col_module, "BLOCK_BYTES", block_bytes)
+            mp.setattr(_columns, "BLOCK_BYTES", block_bytes)
             _conv_matches_reference(x, w, b, dout, s, p)
 
 
@@ -94,6 +91,17 @@ def test_conv_does_not_change_its_inputs():
     cb.conv2d_backward(dout, x, w, 1, 1)
     for a, c in zip((x, w, b, dout), copies):
         assert_array_equal(a, c)
+
+
+@given(conv_cases())
+def test_im2col_and_col2im_match_reference(case):
+    x, k, s, p = case["x"], case["w"].shape[2:], case["stride"], case["padding"]
+    cols = cb.im2col(x, k, s, p)
+    assert_array_equal(cols, cb.im2col_reference(x, k, s, p))  # copies: exact
+    c = np.random.default_rng(int(x.size)).normal(size=cols.shape)
+    got, want = cb.col2im(c, x.shape, k, s, p), cb.col2im_reference(c, x.shape, k, s, p)
+    assert got.shape == want.shape == x.shape and got.dtype == np.float64
+    assert_allclose(got, want, rtol=1e-12, atol=1e-12)  # overlaps add up in another order
 
 
 @given(conv_cases())
