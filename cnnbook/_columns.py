@@ -49,9 +49,9 @@ class ColumnBlocks:
 
     For images ``b0 ≤ b < b1``, ``fill`` returns the (b1 − b0, C·KH·KW, OH·OW) array::
 
-        X[b − b0, (c, m, n), (i, j)] = x_pad[b, c, i·Sh + m, j·Sw + n]
+        X[b − b0, (c, m, n), (i, j)] = x_pad[b, c, i·Sh + m·Rh, j·Sw + n·Rw]
 
-    so ``X[b − b0]`` holds image b's columns of ``im2col(x)``. ``add_columns`` is
+    (R the dilation: 1 for an ordinary kernel) so ``X[b − b0]`` holds image b's columns of ``im2col(x)``. ``add_columns`` is
     ``col2im`` of such an array. For ``dx``: ``new_gradient(F)`` makes the accumulator
     (and chooses how ``col2im`` will run), ``add_back`` adds ``col2im(Kᵀ · δ)`` of a
     block of ``dout`` into it, ``gradient`` turns it into ``dx``. ``fill`` returns
@@ -59,12 +59,14 @@ class ColumnBlocks:
     checked: ``x`` float64 (N, C, H, W), the rest pairs.
     """
 
-    def __init__(self, x, kernel_size, stride, padding, x_shape=None, block_images=None):
+    def __init__(self, x, kernel_size, stride, padding, x_shape=None, block_images=None,
+                 dilation=(1, 1)):
         self.x = x
         self.x_shape = N, C, H, W = x.shape if x is not None else x_shape
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
-        self.out_hw = OH, OW = output_shape((H, W), kernel_size, stride, padding)
+        self.dilation = dilation
+        (kh, kw), (sh, sw), (ph, pw), (rh, rw) = kernel_size, stride, padding, dilation
+        self.out_hw = OH, OW = output_shape((H, W), kernel_size, stride, padding, dilation)
         self.rows = C * kh * kw
         self.per_image = OH * OW  # columns per image
         # images per block: as many as fit in BLOCK_BYTES of columns, at least 1
@@ -74,9 +76,9 @@ class ColumnBlocks:
         # (i0:i1, j0:j1) and the input rows and columns read (a slice each)
         self.reach = []
         for m in range(kh):
-            i0, i1, rows = _reach(m, sh, OH, H, ph)
+            i0, i1, rows = _reach(m * rh, sh, OH, H, ph)
             for n in range(kw):
-                j0, j1, cols = _reach(n, sw, OW, W, pw)
+                j0, j1, cols = _reach(n * rw, sw, OW, W, pw)
                 if i1 > i0 and j1 > j0:
                     self.reach.append((m, n, slice(i0, i1), slice(j0, j1), rows, cols))
         self._scratch = {}
@@ -110,8 +112,10 @@ class ColumnBlocks:
         X = self._buffer("X", shape, zeros=p != (0, 0))
         view = self._windows(X, 0, n)
         if p == (0, 0):
-            v = sliding_window_view(self.x[b0:b1], (kh, kw), axis=(2, 3))
-            v = v[:, :, ::self.stride[0], ::self.stride[1]].transpose(0, 1, 4, 5, 2, 3)
+            (rh, rw) = self.dilation
+            span = (rh * (kh - 1) + 1, rw * (kw - 1) + 1)
+            v = sliding_window_view(self.x[b0:b1], span, axis=(2, 3))
+            v = v[:, :, ::self.stride[0], ::self.stride[1], ::rh, ::rw].transpose(0, 1, 4, 5, 2, 3)
             np.copyto(view, v)
         else:
             x = self.x[b0:b1]
@@ -143,7 +147,8 @@ class ColumnBlocks:
         if not self._grid:
             return _zeros(self.x_shape)
         Wp = W + 2 * pw
-        slack = (kh - 1) * Wp + kw - 1  # the adds of the last image run this far past it
+        (rh, rw) = self.dilation
+        slack = rh * (kh - 1) * Wp + rw * (kw - 1)  # the adds of the last image run this far past it
         return _zeros(N * C * (H + 2 * ph) * Wp + slack)
 
     def add_back(self, acc, w, dout, b0, b1):
@@ -152,8 +157,8 @@ class ColumnBlocks:
         With stride 1 and few filters (``zero_grid``), δ of each image is first spread
         over a zero grid of the padded size Hp×Wp, output (i, j) at pixel (i, j), and
         ``Kᵀ · δ`` is taken with its rows in the order (m, n, c). A window's pixel
-        (i + m, j + n) then lies m·Wp + n places further on in the flattened padded
-        images, so ``col2im`` is KH·KW adds, each of one contiguous run over the whole
+        (i + m·Rh, j + n·Rw) (R the dilation) then lies m·Rh·Wp + n·Rw places further
+        on in the flattened padded images, so ``col2im`` is KH·KW adds, each of one contiguous run over the whole
         block (the zeros of the grid add nothing, also where a run crosses into the
         next channel or image). That costs F·(Hp·Wp − OH·OW) more multiply-adds per
         image in ``Kᵀ · δ``; numpy adds long contiguous runs about 4× as fast as
@@ -173,6 +178,7 @@ class ColumnBlocks:
         N, C, H, W = self.x_shape
         Hp, Wp = H + 2 * self.padding[0], W + 2 * self.padding[1]
         L = Hp * Wp
+        (rh, rw) = self.dilation
         Kt = self._scratch.get("Kt_offsets")
         if Kt is None:  # rows in the order (m, n, c)
             Kt = self._scratch["Kt_offsets"] = w.transpose(2, 3, 1, 0).reshape(-1, F)
@@ -193,7 +199,7 @@ class ColumnBlocks:
             runs = G.reshape(n, kh * kw, C * L).transpose(1, 0, 2)  # runs[offset] is (n, C·L)
         for m in range(kh):
             for q in range(kw):
-                start = b0 * C * L + m * Wp + q
+                start = b0 * C * L + m * rh * Wp + q * rw
                 run = acc[start:start + n * C * L].reshape(n, C * L)  # a view into acc
                 run += runs[m * kw + q]
 

@@ -9,6 +9,7 @@ so each does exactly one thing and its docstring states the formula:
 * ``correlate2d``        slide a kernel over one map, ``valid`` or ``full``
 * ``convolve2d``         the same with the kernel flipped (true convolution)
 * ``expand_sensitivity`` put back the δ positions a stride skipped, as zeros
+* ``dilate2d``           spread a map's entries R apart with zeros between (a dilated kernel)
 * ``conv_matrix``        the same convolution written as one (sparse, shared) matrix
 
 They work on the last two axes of plain numpy arrays; ``correlate2d`` and
@@ -19,10 +20,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import as_array, check_padding, check_size, check_stride, output_shape, pair, show_pair
+from .shapes import (
+    as_array, check_dilation, check_padding, check_size, check_stride, output_shape, pair, show_pair,
+)
 
 __all__ = ["pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity",
-           "conv_matrix"]
+           "dilate2d", "conv_matrix"]
 
 
 def pad2d(a, padding, value=0.0):
@@ -136,6 +139,27 @@ def expand_sensitivity(delta, stride, size=None):
             )
     out = np.zeros(delta.shape[:-2] + tuple(size))
     out[..., ::sh, ::sw] = delta
+    return out
+
+
+def dilate2d(a, dilation):
+    """Spread the last two axes of ``a`` apart: R − 1 zeros between neighbouring entries.
+
+    ``out[..., m·Rh, n·Rw] = a[..., m, n]``, every other cell 0, shape
+    ``(..., (KH − 1)·Rh + 1, (KW − 1)·Rw + 1)``. A kernel of dilation R is the dilated
+    kernel ``dilate2d(w, R)`` used as an ordinary one; and the zero-filled δ of a
+    stride-S layer is ``dilate2d(δ, S)`` — ``expand_sensitivity(δ, S)`` is exactly that,
+    with the extra zero rows at the end that ``(L − K + 2P) mod S`` may call for.
+    """
+    a = as_array(a, "a")
+    if a.ndim < 2:
+        raise ValueError(f"dilate2d needs an array with at least 2 dimensions, got shape {a.shape}")
+    rh, rw = check_dilation(dilation)
+    KH, KW = a.shape[-2:]
+    shape = a.shape[:-2] + (max(0, (KH - 1) * rh + 1), max(0, (KW - 1) * rw + 1))
+    check_size(shape, "a dilated array", f"dilation {show_pair((rh, rw))}")
+    out = np.zeros(shape)
+    out[..., ::rh, ::rw] = a
     return out
 
 

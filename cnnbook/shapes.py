@@ -4,11 +4,14 @@ All error messages of the package are written here, so that a student who passes
 a wrong shape gets the same clear sentence from the readable reference code and
 from the fast code: a ``ValueError`` that names the offending numbers.
 
-The one formula of this module (seed 004, with PyTorch's floor)::
+The formulas of this module, along one axis (seed 004, with PyTorch's floor), for an
+input of side L, a kernel (or pooling window) of side K, stride S, padding P and
+dilation R (R − 1 zeros between the kernel's taps, so it spans R(K − 1) + 1 cells)::
 
-    O = floor((L + 2P - F) / S) + 1
-
-for an input of length L, a window (kernel) of length F, padding P and stride S.
+    convolution, pooling      O = floor((L + 2P − R(K − 1) − 1) / S) + 1
+                              (R = 1: O = floor((L − K + 2P) / S) + 1)
+    transposed convolution    O = (L − 1)·S − 2P + R(K − 1) + output_padding + 1
+                              with 0 ≤ output_padding < S or < R (PyTorch's rule)
 """
 from __future__ import annotations
 
@@ -19,8 +22,9 @@ import os
 import numpy as np
 
 __all__ = [
-    "output_size", "output_shape", "pair", "as_array", "check_int", "check_pair", "check_stride",
-    "check_padding", "check_kernel", "show_pair", "check_size", "check_conv", "check_pool",
+    "output_size", "output_shape", "transposed_output_size", "transposed_output_shape", "pair", "as_array", "check_int", "check_pair", "check_stride",
+    "check_padding", "check_kernel", "check_dilation", "check_output_padding", "show_pair",
+    "check_size", "check_conv", "check_conv_transpose", "check_pool",
     "check_dout", "check_x_shape", "check_im2col", "check_col2im", "padded",
 ]
 
@@ -89,43 +93,123 @@ def check_kernel(kernel_size):
     return check_pair(kernel_size, "kernel_size", 1)
 
 
+def check_dilation(dilation):
+    """``dilation`` as an ``(h, w)`` pair of ints ≥ 1 (1: taps side by side)."""
+    return check_pair(dilation, "dilation", 1)
+
+
 def show_pair(p):
     """``(2, 2)`` prints as ``2``, ``(2, 1)`` as ``(2, 1)``."""
     return str(p[0]) if p[0] == p[1] else str(tuple(p))
 
 
-def _fit_1d(n, k, s, p, axis=None):
-    """Output length along one axis, after checking the window fits."""
-    if n + 2 * p < k:
+def _fit_1d(n, k, s, p, axis=None, d=1):
+    """Output length along one axis, after checking the (dilated) window fits."""
+    span = d * (k - 1) + 1
+    if n + 2 * p < span:
         where = "" if axis is None else f"{axis} "
+        if d == 1:
+            raise ValueError(
+                f"kernel {where}{k} does not fit input {where}{n} + 2·{p} padding "
+                f"(padded input {n + 2 * p} < kernel {k})"
+            )
         raise ValueError(
-            f"kernel {where}{k} does not fit input {where}{n} + 2·{p} padding "
-            f"(padded input {n + 2 * p} < kernel {k})"
+            f"kernel {where}{k} with dilation {d} spans {d}·({k} − 1) + 1 = {span} cells and "
+            f"does not fit input {where}{n} + 2·{p} padding (padded input {n + 2 * p} < {span})"
         )
-    return (n + 2 * p - k) // s + 1
+    return (n + 2 * p - span) // s + 1
 
 
-def output_size(n, kernel_size, stride=1, padding=0):
-    """Length of a convolution or pooling output: ``floor((n + 2p - k) / s) + 1``.
+def output_size(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Length of a convolution or pooling output: ``O = floor((L + 2P − R(K − 1) − 1) / S) + 1``.
 
-    ``n`` is the input length L, ``kernel_size`` the window F, ``stride`` S and
-    ``padding`` P (all ints). Windows that would run past the padded input are
-    dropped (PyTorch's floor rule), so ``output_size(6, 3, stride=2) == 2``, not 2.5.
+    ``n`` is the input side L, ``kernel_size`` K, ``stride`` S, ``padding`` P and
+    ``dilation`` R (all ints); with R = 1 this is ``floor((L − K + 2P) / S) + 1``.
+    Windows that would run past the padded input are dropped (PyTorch's floor rule),
+    so ``output_size(6, 3, stride=2) == 2``, not 2.5.
 
     >>> output_size(5, 3, stride=2, padding=1)
+    3
+    >>> output_size(7, 3, dilation=2)          # the kernel spans 2·(3 − 1) + 1 = 5 cells
     3
     """
     n = check_int(n, "input size n", 1)
     k = check_int(kernel_size, "kernel_size", 1)
     s = check_int(stride, "stride", 1)
     p = check_int(padding, "padding", 0)
-    return _fit_1d(n, k, s, p)
+    d = check_int(dilation, "dilation", 1)
+    return _fit_1d(n, k, s, p, d=d)
 
 
-def output_shape(hw, kernel_size, stride=1, padding=0):
+def output_shape(hw, kernel_size, stride=1, padding=0, dilation=1):
     """``(OH, OW)`` for an input of spatial size ``hw = (H, W)``; checks the window fits."""
     k, s, p = check_kernel(kernel_size), check_stride(stride), check_padding(padding)
-    return tuple(_fit_1d(hw[a], k[a], s[a], p[a], _AXES[a]) for a in range(2))
+    d = check_dilation(dilation)
+    return tuple(_fit_1d(hw[a], k[a], s[a], p[a], _AXES[a], d[a]) for a in range(2))
+
+
+def check_output_padding(output_padding, stride, dilation):
+    """``output_padding`` as a pair, each entry ≥ 0 and smaller than the stride or the
+    dilation along its axis (PyTorch's rule: larger values would add rows that no
+    input cell reaches and that the adjoint convolution could not have read)."""
+    op = check_pair(output_padding, "output_padding", 0)
+    for a in range(2):
+        if op[a] >= stride[a] and op[a] >= dilation[a]:
+            along = "" if op[0] == op[1] and stride[0] == stride[1] and dilation[0] == dilation[1] \
+                else f" along the {_AXES[a]}"
+            raise ValueError(
+                f"output_padding {op[a]} must be smaller than the stride {stride[a]} or the "
+                f"dilation {dilation[a]}{along}"
+            )
+    return op
+
+
+def _transposed_1d(n, k, s, p, op, d, axis=None):
+    """Output side of a transposed convolution along one axis; at least 1."""
+    out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+    if out < 1:
+        where = "" if axis is None else f" {axis}"
+        raise ValueError(
+            f"transposed convolution output{where} (L − 1)·S − 2P + R(K − 1) + output_padding + 1 = "
+            f"({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1 = {out} is not positive: "
+            f"padding {p} is too large"
+        )
+    return out
+
+
+def transposed_output_size(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Side of a transposed convolution's output (PyTorch's ``conv_transpose2d``)::
+
+        O = (L − 1)·S − 2P + R(K − 1) + output_padding + 1
+
+    for an input of side L (``n``), kernel K, stride S, padding P and dilation R; every
+    input cell paints a kernel-sized patch (spread R apart) whose corners step S
+    apart, and P cells are cut from each end. ``output_padding`` (smaller than S or
+    R) adds cells at the far end: a convolution of stride S maps the
+    ``output_padding + 1`` sizes L′ with the same ``(L′ − R(K − 1) − 1 + 2P) mod S``
+    to the same O, and output_padding says which of them to give back (chapter 5's
+    remainder).
+
+    >>> transposed_output_size(3, 3, stride=2, padding=1)       # 3 → 5, undoing output_size(5, 3, 2, 1)
+    5
+    >>> transposed_output_size(3, 3, stride=2, padding=1, output_padding=1)
+    6
+    """
+    n = check_int(n, "input size n", 1)
+    k = check_int(kernel_size, "kernel_size", 1)
+    s = check_int(stride, "stride", 1)
+    p = check_int(padding, "padding", 0)
+    d = check_int(dilation, "dilation", 1)
+    (op, _) = check_output_padding(output_padding, (s, s), (d, d))
+    return _transposed_1d(n, k, s, p, op, d)
+
+
+def transposed_output_shape(hw, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """``(OH, OW)`` of a transposed convolution of an input of spatial size ``hw = (H, W)``."""
+    k, s, p = check_kernel(kernel_size), check_stride(stride), check_padding(padding)
+    d = check_dilation(dilation)
+    op = check_output_padding(output_padding, s, d)
+    return tuple(_transposed_1d(hw[a], k[a], s[a], p[a], op[a], d[a], _AXES[a]) for a in range(2))
 
 
 #: Kinds of numpy arrays that hold real numbers: bool, signed and unsigned int, float.
@@ -215,34 +299,69 @@ def as_array(a, name, ndim=None, what=""):
     return arr
 
 
-def check_conv(x, w, b=None, stride=1, padding=0):
-    """Validate conv2d arguments; return ``x, w, b, stride, padding, (OH, OW)``.
+def _check_weights(x, w, what):
+    """``x`` 4-D, ``w`` 4-D with at least one of everything (``what`` names its axes)."""
+    x = as_array(x, "x", 4, "(N, C, H, W)")
+    w = as_array(w, "w", 4, what)
+    if min(w.shape) < 1:
+        raise ValueError(f"w must have at least one filter, channel, row and column, got shape {w.shape}")
+    return x, w
+
+
+def _check_bias(b, n, what):
+    if b is None:
+        return np.zeros(n)
+    b = as_array(b, "b")
+    if b.shape != (n,):
+        raise ValueError(f"b must have shape ({n},), {what}, got shape {b.shape}")
+    return b
+
+
+def check_conv(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Validate conv2d arguments; return ``x, w, b, stride, padding, dilation, (OH, OW)``.
 
     ``x``: (N, C, H, W); ``w``: (F, C, KH, KW); ``b``: (F,) or None (then zeros).
     """
-    x = as_array(x, "x", 4, "(N, C, H, W)")
-    w = as_array(w, "w", 4, "(F, C, KH, KW)")
+    x, w = _check_weights(x, w, "(F, C, KH, KW)")
     F, C, KH, KW = w.shape
-    if F < 1 or C < 1 or KH < 1 or KW < 1:
-        raise ValueError(f"w must have at least one filter, channel, row and column, got shape {w.shape}")
     if x.shape[1] != C:
         raise ValueError(
             f"x has {x.shape[1]} channels (x.shape = {x.shape}) but each filter has {C} "
             f"(w.shape = (F, C, KH, KW) = {w.shape})"
         )
-    if b is None:
-        b = np.zeros(F)
-    else:
-        b = as_array(b, "b")
-        if b.shape != (F,):
-            raise ValueError(f"b must have shape ({F},), one bias per filter, got shape {b.shape}")
-    s, p = check_stride(stride), check_padding(padding)
-    out_hw = output_shape(x.shape[2:], (KH, KW), s, p)
+    b = _check_bias(b, F, "one bias per filter")
+    s, p, d = check_stride(stride), check_padding(padding), check_dilation(dilation)
+    out_hw = output_shape(x.shape[2:], (KH, KW), s, p, d)
     cause = f"padding {show_pair(p)}" if any(p) else f"x of shape {x.shape} with w of shape {w.shape}"
     N, _, H, W = x.shape
     check_size((N, C, H + 2 * p[0], W + 2 * p[1]), "a padded input", cause)
     check_size((N, F) + out_hw, "an output", cause)
-    return x, w, b, s, p, out_hw
+    return x, w, b, s, p, d, out_hw
+
+
+def check_conv_transpose(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """Validate conv_transpose2d arguments; return
+    ``x, w, b, stride, padding, output_padding, dilation, (OH, OW)``.
+
+    ``x``: (N, C_in, H, W); ``w``: (C_in, C_out, KH, KW), PyTorch's layout (the weight
+    of the convolution from C_out to C_in channels whose adjoint this is); ``b``:
+    (C_out,) or None (then zeros).
+    """
+    x, w = _check_weights(x, w, "(C_in, C_out, KH, KW)")
+    C_in, C_out, KH, KW = w.shape
+    if x.shape[1] != C_in:
+        raise ValueError(
+            f"x has {x.shape[1]} channels (x.shape = {x.shape}) but w has C_in = {C_in} "
+            f"(w.shape = (C_in, C_out, KH, KW) = {w.shape})"
+        )
+    b = _check_bias(b, C_out, "one bias per output channel")
+    s, p, d = check_stride(stride), check_padding(padding), check_dilation(dilation)
+    op = check_output_padding(output_padding, s, d)
+    out_hw = transposed_output_shape(x.shape[2:], (KH, KW), s, p, op, d)
+    N, _, H, W = x.shape
+    cause = f"stride {show_pair(s)}, dilation {show_pair(d)} and kernel {(KH, KW)} on x of shape {x.shape}"
+    check_size((N, C_out) + tuple(o + 2 * q for o, q in zip(out_hw, p)), "an output (before the padding is cut)", cause)
+    return x, w, b, s, p, op, d, out_hw
 
 
 def check_pool(x, kernel_size, stride=None, padding=0):
