@@ -154,39 +154,41 @@ def conv_transpose2d_backward_reference(dout, x, w, stride=1, padding=0, output_
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
-def im2col_reference(x, kernel_size, stride=1, padding=0):
-    """Column (b, i, j) of ``X_col`` is window (i, j) of image b, read row by row.
+def im2col_reference(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Column (r, u, v) of ``X_col`` is window (u, v) of sample r, read row by row.
 
-    ``X_col[(c, m, n), (b, i, j)] = x_pad[b, c, i·Sh + m, j·Sw + n]``: the window's
-    C×KH×KW block of the padded input, flattened channel first, then kernel row m,
-    then kernel column n. Shape (C·KH·KW, N·OH·OW), as ``cnnbook.im2col``.
+    ``X_col[(c, m, n), (r, u, v)] = x_pad[r, c, u·S + m·R, v·S + n·R]``: the window's
+    C×KH×KW cells of the padded input (R apart), flattened channel first, then kernel
+    row m, then kernel column n. Shape (C·KH·KW, N·OH·OW), as ``cnnbook.im2col``.
     """
-    x, (kh, kw), (sh, sw), p, (OH, OW) = check_im2col(x, kernel_size, stride, padding)
+    x, (kh, kw), (sh, sw), p, (rh, rw), (OH, OW) = check_im2col(x, kernel_size, stride, padding, dilation)
     N, C = x.shape[:2]
     x_pad = pad2d(x, p)
     cols = np.empty((C * kh * kw, N * OH * OW))
-    for b in range(N):
-        for i in range(OH):
-            for j in range(OW):
-                window = x_pad[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw]  # (C, KH, KW)
-                cols[:, (b * OH + i) * OW + j] = window.ravel()
+    for r in range(N):
+        for u in range(OH):
+            for v in range(OW):
+                rows = slice(u * sh, u * sh + (kh - 1) * rh + 1, rh)
+                window = x_pad[r, :, rows, v * sw:v * sw + (kw - 1) * rw + 1:rw]  # (C, KH, KW)
+                cols[:, (r * OH + u) * OW + v] = window.ravel()
     return cols
 
 
-def col2im_reference(cols, x_shape, kernel_size, stride=1, padding=0):
+def col2im_reference(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
     """Every column added back into the window it came from; overlaps add up.
 
-    ``dx_pad[b, c, i·Sh + m, j·Sw + n] += cols[(c, m, n), (b, i, j)]``, then the
+    ``dx_pad[r, c, u·S + m·R, v·S + n·R] += cols[(c, m, n), (r, u, v)]``, then the
     P-wide border is cropped: the adjoint of ``im2col_reference``, not its inverse.
     """
-    cols, (N, C, H, W), (kh, kw), (sh, sw), p, (OH, OW) = check_col2im(
-        cols, x_shape, kernel_size, stride, padding)
+    cols, (N, C, H, W), (kh, kw), (sh, sw), p, (rh, rw), (OH, OW) = check_col2im(
+        cols, x_shape, kernel_size, stride, padding, dilation)
     dx_pad = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]))
-    for b in range(N):
-        for i in range(OH):
-            for j in range(OW):
-                column = cols[:, (b * OH + i) * OW + j].reshape(C, kh, kw)
-                dx_pad[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += column
+    for r in range(N):
+        for u in range(OH):
+            for v in range(OW):
+                column = cols[:, (r * OH + u) * OW + v].reshape(C, kh, kw)
+                rows = slice(u * sh, u * sh + (kh - 1) * rh + 1, rh)
+                dx_pad[r, :, rows, v * sw:v * sw + (kw - 1) * rw + 1:rw] += column
     return crop2d(dx_pad, p)
 
 
