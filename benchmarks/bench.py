@@ -192,19 +192,19 @@ def _torch_pair(arrays, dtype):
     return [torch.tensor(a, dtype=dtype) for a in arrays]
 
 
-def conv_case(rng, N, C, H, F, K, stride=1, padding=0, ref_n=2):
+def conv_case(rng, N, C, H, F, K, stride=1, padding=0, ref_n=2, dilation=1):
     x, w, b = rng.normal(size=(N, C, H, H)), rng.normal(size=(F, C, K, K)), rng.normal(size=F)
-    dout = rng.normal(size=cb.conv2d(x, w, b, stride, padding).shape)
+    dout = rng.normal(size=cb.conv2d(x, w, b, stride, padding, dilation).shape)
 
     def fast():
-        cb.conv2d(x, w, b, stride, padding)
-        cb.conv2d_backward(dout, x, w, stride, padding)
+        cb.conv2d(x, w, b, stride, padding, dilation)
+        cb.conv2d_backward(dout, x, w, stride, padding, dilation)
 
     xr, dr = x[:ref_n], dout[:ref_n]
 
     def ref():
-        cb.conv2d_reference(xr, w, b, stride, padding)
-        cb.conv2d_backward_reference(dr, xr, w, stride, padding)
+        cb.conv2d_reference(xr, w, b, stride, padding, dilation)
+        cb.conv2d_backward_reference(dr, xr, w, stride, padding, dilation)
 
     impls = [Impl("cnnbook", fast)]
     if not ARGS.no_reference:
@@ -217,7 +217,40 @@ def conv_case(rng, N, C, H, F, K, stride=1, padding=0, ref_n=2):
                 t.requires_grad_(True)
 
             def run(tx=tx, tw=tw, tb=tb, td=td):
-                out = torch.nn.functional.conv2d(tx, tw, tb, stride, padding)
+                out = torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation)
+                torch.autograd.grad(out, (tx, tw, tb), td)
+
+            impls.append(Impl(name, run))
+    return impls
+
+
+def conv_transpose_case(rng, N, C_in, H, C_out, K, stride=1, padding=0, output_padding=0, ref_n=2):
+    x, w, b = rng.normal(size=(N, C_in, H, H)), rng.normal(size=(C_in, C_out, K, K)), rng.normal(size=C_out)
+    args = (stride, padding, output_padding)
+    dout = rng.normal(size=cb.conv_transpose2d(x, w, b, *args).shape)
+
+    def fast():
+        cb.conv_transpose2d(x, w, b, *args)
+        cb.conv_transpose2d_backward(dout, x, w, *args)
+
+    xr, dr = x[:ref_n], dout[:ref_n]
+
+    def ref():
+        cb.conv_transpose2d_reference(xr, w, b, *args)
+        cb.conv_transpose2d_backward_reference(dr, xr, w, *args)
+
+    impls = [Impl("cnnbook", fast)]
+    if not ARGS.no_reference:
+        impls.append(Impl("reference", ref, scale=N / ref_n, repeats=5,
+                          note=f"loops; run on N={ref_n}, time ×{N // ref_n}"))
+    if torch is not None:
+        for dtype, name in ((torch.float64, "torch f64"), (torch.float32, "torch f32")):
+            tx, tw, tb, td = _torch_pair((x, w, b, dout), dtype)
+            for t in (tx, tw, tb):
+                t.requires_grad_(True)
+
+            def run(tx=tx, tw=tw, tb=tb, td=td):
+                out = torch.nn.functional.conv_transpose2d(tx, tw, tb, *args)
                 torch.autograd.grad(out, (tx, tw, tb), td)
 
             impls.append(Impl(name, run))
@@ -416,6 +449,10 @@ def cases(rng):
          lambda: conv_case(rng, 64, 16, 14, 32, 3, padding=1, ref_n=1)),
         ("conv N32 3×32×32 → 16 filters 3×3, stride 2, padding 1", 1.5,
          lambda: conv_case(rng, 32, 3, 32, 16, 3, stride=2, padding=1, ref_n=2)),
+        ("conv N64 16×14×14 → 16 filters 3×3, dilation 2, padding 2", None,
+         lambda: conv_case(rng, 64, 16, 14, 16, 3, padding=2, dilation=2, ref_n=1)),
+        ("conv_transpose N64 16×7×7 → 8 channels 4×4, stride 2, padding 1 (7 → 14)", None,
+         lambda: conv_transpose_case(rng, 64, 16, 7, 8, 4, stride=2, padding=1, ref_n=1)),
         ("max pool 2×2 stride 2, N64 16×28×28", 2.0,
          lambda: pool_case(rng, "max", 64, 16, 28, 2, 2, ref_n=1)),
         ("max pool 2×2 stride 2, N64 16×28×28, input after ReLU (ties)", 2.0,
