@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._alloc import zeros
 from ._columns import ColumnBlocks
 from .shapes import check_conv, check_conv_transpose, check_dout
 
@@ -90,7 +91,7 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
     K = w.reshape(F, -1)
     D = dout.reshape(N, F, OH * OW)  # D[b] = δ of image b, (F, OH·OW)
     cols = ColumnBlocks(x, w.shape[2:], s, p, dilation=d)
-    dx, dw = cols.new_gradient(F), np.zeros_like(K)
+    dx, dw = cols.new_gradient(F), zeros(K.shape)
     dw_block = np.empty((cols.block_images,) + K.shape)
     for b0, b1 in cols.blocks():
         X = cols.fill(b0, b1)
@@ -156,7 +157,7 @@ def conv_transpose2d_backward(dout, x, w, stride=1, padding=0, output_padding=0,
     K = w.reshape(C_in, -1)
     Dx = _extend(x, (CH, CW)).reshape(N, C_in, CH * CW)  # x is the δ of that convolution
     dx = np.empty((N, C_in, CH * CW))
-    dw = np.zeros_like(K)
+    dw = zeros(K.shape)
     dw_block = np.empty((cols.block_images,) + K.shape)
     for b0, b1 in cols.blocks():
         X = cols.fill(b0, b1)

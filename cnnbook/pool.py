@@ -144,7 +144,7 @@ def _max_backward_offsets(dout, x_pad, out, k, s):
     nan = np.isnan(out)
     nan = nan if nan.any() else None  # a NaN window's gradient goes to its first NaN
     taken = np.zeros(out.shape, dtype=bool)
-    dx_pad = np.zeros_like(x_pad)
+    dx_pad = zeros(x_pad.shape)
     for m in range(kh):
         for q in range(kw):
             sl = (slice(None), slice(None), _span(m, sh, OH), _span(q, sw, OW))
