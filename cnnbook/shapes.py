@@ -150,8 +150,7 @@ def output_shape(hw, kernel_size, stride=1, padding=0, dilation=1):
 
 def check_output_padding(output_padding, stride, dilation):
     """``output_padding`` as a pair, each entry ≥ 0 and smaller than the stride or the
-    dilation along its axis (PyTorch's rule: larger values would add rows that no
-    input cell reaches and that the adjoint convolution could not have read)."""
+    dilation along its axis (PyTorch's rule); ``stride`` and ``dilation`` are checked pairs."""
     op = check_pair(output_padding, "output_padding", 0)
     for a in range(2):
         if op[a] >= stride[a] and op[a] >= dilation[a]:
@@ -185,10 +184,9 @@ def transposed_output_size(n, kernel_size, stride=1, padding=0, output_padding=0
     for an input of side L (``n``), kernel K, stride S, padding P and dilation R; every
     input cell paints a kernel-sized patch (spread R apart) whose corners step S
     apart, and P cells are cut from each end. ``output_padding`` (smaller than S or
-    R) adds cells at the far end: a convolution of stride S maps the
-    ``output_padding + 1`` sizes L′ with the same ``(L′ − R(K − 1) − 1 + 2P) mod S``
-    to the same O, and output_padding says which of them to give back (chapter 5's
-    remainder).
+    R) adds cells at the far end: a stride-S convolution maps S input sizes L′ to the
+    same output side, and ``output_padding = (L′ − R(K − 1) − 1 + 2P) mod S`` (chapter
+    5's remainder: the rows no window reaches) says which of them to give back.
 
     >>> transposed_output_size(3, 3, stride=2, padding=1)       # 3 → 5, undoing output_size(5, 3, 2, 1)
     5
@@ -200,7 +198,8 @@ def transposed_output_size(n, kernel_size, stride=1, padding=0, output_padding=0
     s = check_int(stride, "stride", 1)
     p = check_int(padding, "padding", 0)
     d = check_int(dilation, "dilation", 1)
-    (op, _) = check_output_padding(output_padding, (s, s), (d, d))
+    op = check_int(output_padding, "output_padding", 0)
+    check_output_padding(op, (s, s), (d, d))
     return _transposed_1d(n, k, s, p, op, d)
 
 

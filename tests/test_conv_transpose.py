@@ -232,6 +232,7 @@ BAD = [
     (lambda: cb.transposed_output_size(3, 3, stride=2, output_padding=2), "output_padding 2 must be smaller than the stride 2 or the dilation 1"),
     (lambda: cb.transposed_output_size(1, 1, padding=1), "is not positive: padding 1 is too large"),
     (lambda: cb.transposed_output_size(3, 3, dilation=0), "dilation must be at least 1, got 0"),
+    (lambda: cb.transposed_output_size(3, 3, 2, output_padding=(1, 1)), r"output_padding must be an integer, got \(1, 1\)"),
     (lambda: cb.dilate2d(np.ones(3), 2), r"dilate2d needs an array with at least 2 dimensions, got shape \(3,\)"),
 ]
 
