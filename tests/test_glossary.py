@@ -50,6 +50,9 @@ NOTATION_PENDING = {
     "05_stride_expansion.ipynb", "06_depth_and_filters.ipynb", "07_pooling_backward.ipynb",
     "09_layers_and_network.ipynb", "11_errata.ipynb",
 }
+# The exercise sections (owned by the exercises branch) are checked on their own.
+EXERCISE_NOTATION_PENDING = {"02_fc_backprop.ipynb", "03_convolution_forward.ipynb",
+                             "06_depth_and_filters.ipynb"}
 # Chapters whose glossary pairs the new glossary (残差, full 模式卷积 / 宽卷积) breaks until their
 # owner converts them: strict xfail as above.
 GLOSSARY_PENDING = {"06_depth_and_filters.ipynb", "07_pooling_backward.ipynb", "11_errata.ipynb",
@@ -344,7 +347,7 @@ MISUSES = [
      "δ^(l−1) = ∂E/∂net^(l−1) has f′ inside; the gradient reaching the input is ∂E/∂a^(l−1) "
      "(code dx), and δ^(l−1) = ∂E/∂a^(l−1) ⊙ f′(net^(l−1))"),
     ("F as the kernel side",
-     r"kernel\s+(?:size|side|width)s?\s*(?:of\s*)?F\b|\bF\s*[×x]\s*F\b|\b[LHW]\s*[−+]\s*F\s*[+−]"
+     r"kernel\s+(?:(?:size|side|width)s?\s*(?:of\s*)?)?F\b|\bF\s*[×x]\s*F\b|\b[LHW]\s*[−+]\s*F\s*[+−]"
      r"|\bF\s*=\s*\d+\s*(?:kernel|window)",
      "the kernel side is K; F is the number of filters"),
     ("L as the loss",
@@ -382,11 +385,17 @@ def normalise(text):
     return re.sub(r"[ \t]+", " ", text)
 
 
-def notation_problems(path):
-    """Every place in a notebook where a letter is used outside the table's meaning."""
+def notation_problems(path, exercises=False):
+    """Every place in a notebook where a letter is used outside the table's meaning: in the
+    chapter outside its exercise section, or (``exercises=True``) in the exercise section."""
+    from tests.test_notebooks import exercise_cells
+
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    in_exercises = exercise_cells(nb)
     problems = []
     for i, cell in enumerate(nb["cells"]):
+        if (i in in_exercises) != exercises:
+            continue
         texts = [_source(cell)]
         if cell["cell_type"] == "markdown":
             texts = [_blank_all(texts[0], r"「[^」]*」")]
@@ -455,6 +464,15 @@ def test_notation_checker_finds_misuse(tmp_path):
 def test_notebook_follows_the_notation(path):
     problems = notation_problems(path)
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="exercises not yet converted"))
+    if p.name in EXERCISE_NOTATION_PENDING else p for p in ALL_NOTEBOOKS],
+    ids=[p.name for p in ALL_NOTEBOOKS])
+def test_exercises_follow_the_notation(path):
+    problems = notation_problems(path, exercises=True)
+    assert not problems, f"{path.name} (exercise section):\n  " + "\n  ".join(problems)
 
 
 def test_start_here_shows_the_notation_table():
