@@ -232,3 +232,20 @@ def test_function_rule_and_redefinition_guard_find_problems(tmp_path):
     cells[1]["source"] = short
     path.write_text(json.dumps({"cells": cells, "metadata": {}}), encoding="utf-8")
     assert [p.split(" of ")[0] for p in function_problems(path)] == ["cell 6 defines after()"]
+
+
+def test_chapter_11_citations_exist():
+    """A chapter that cites "E4.1" beside a link to chapter 11 cites an entry chapter 11 has."""
+    errata = json.loads((NOTEBOOKS[0].parent / "11_errata.ipynb").read_text(encoding="utf-8"))
+    text = "\n".join(_source(c) for c in errata["cells"] if c["cell_type"] == "markdown")
+    entries = set(re.findall(r"\*\*(E\d+\.\d+) —", text))
+    assert len(entries) > 20
+    missing = []
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            source = _source(cell)
+            if cell["cell_type"] == "markdown" and "11_errata.ipynb" in source:
+                missing += [f"{path.name}: {e}" for e in re.findall(r"\bE\d+\.\d+\b", source)
+                            if e not in entries and path.name != "11_errata.ipynb"]
+    assert not missing, missing
