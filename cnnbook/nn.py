@@ -48,13 +48,14 @@ from .functional import (
     tanh, tanh_backward,
 )
 from .conv import conv2d, conv2d_backward
+from .gradcheck import numerical_gradient
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .shapes import _check_int, _check_kernel, _check_padding, _check_stride, as_array, check_pool
 
 __all__ = [
     "Parameter", "Module", "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "ReLU", "Sigmoid",
     "Tanh", "Flatten", "Sequential", "CrossEntropyLoss", "SGD", "Adam",
-    "fan_in_fan_out", "he_normal", "xavier_uniform",
+    "fan_in_fan_out", "he_normal", "xavier_uniform", "gradient_check",
 ]
 
 
@@ -658,3 +659,54 @@ class Adam(_Optimizer):
     def __repr__(self):
         return (f"Adam(lr={self.lr:g}, betas=({self.betas[0]:g}, {self.betas[1]:g}), eps={self.eps:g}, "
                 f"weight_decay={self.weight_decay:g})")
+
+
+# --- checking a module's backward -----------------------------------------------------------
+
+def gradient_check(module, x, loss=None, targets=None, dout=None, seed=0):
+    """``backward`` against central differences: ``{"x": (exact, numeric), "<name>": (exact, numeric), …}``.
+
+    Without ``loss``: ``E = Σ dout ⊙ module(x)`` with ``dout`` random (from ``seed``) unless
+    given, so ∂E/∂(output) = dout and ``module.backward(dout)`` must return ∂E/∂x and add
+    ∂E/∂p into each ``.grad``. With ``loss`` (e.g. ``CrossEntropyLoss()``) and ``targets``:
+    ``E = loss(module(x), targets)``, backward from ``loss.backward()`` — the whole
+    network's check. Each entry pairs the gradient ``backward`` gives (∂E/∂x, or what it
+    adds to a parameter's ``.grad``) with ``numerical_gradient``'s estimate (2 forward
+    passes per entry); compare them with ``rel_error`` or ``report(…, "gradient")``.
+    The parameters and their ``.grad`` are left as they were.
+    """
+    if not isinstance(module, Module):
+        raise ValueError(f"gradient_check needs a cnnbook.nn Module, got {module!r}")
+    if (loss is None) != (targets is None):
+        raise ValueError("gradient_check takes loss and targets together (or neither)")
+    x = as_array(x, "x")
+    if loss is None:
+        out = module(x)
+        dout = np.random.default_rng(seed).normal(size=out.shape) if dout is None else dout
+
+        def objective(v):
+            return module(v)
+    else:
+        def objective(v):
+            return loss(module(v), targets)
+    params = dict(module.named_parameters())
+    kept = {name: p.grad.copy() for name, p in params.items()}
+    try:
+        numeric = {"x": numerical_gradient(objective, x, dout)}
+        for name, p in params.items():
+            def with_p(v, p=p):
+                saved = p.data.copy()
+                p.data[...] = v
+                try:
+                    return objective(x)
+                finally:
+                    p.data[...] = saved
+            numeric[name] = numerical_gradient(with_p, p.data.copy(), dout)
+        module.zero_grad()
+        objective(x)
+        dx = module.backward(dout if loss is None else loss.backward())
+        exact = {"x": dx, **{name: p.grad.copy() for name, p in params.items()}}
+    finally:
+        for name, p in params.items():
+            p.grad[...] = kept[name]
+    return {name: (exact[name], numeric[name]) for name in numeric}

@@ -12,6 +12,7 @@ from cnnbook.nn import (
     SGD, Adam, AvgPool2d, Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, Module,
     Parameter, ReLU, Sequential, Sigmoid, Tanh, fan_in_fan_out, he_normal, xavier_uniform,
 )
+from cnnbook.nn import gradient_check as nn_gradient_check
 
 
 def _with_value(p, v, run):
@@ -424,3 +425,28 @@ def test_modules_do_not_modify_their_input(rng):
     dkeep = dlogits.copy()
     model.backward(dlogits)
     assert np.array_equal(x, keep) and np.array_equal(dlogits, dkeep)
+
+
+def test_gradient_check_finds_right_and_wrong_backwards(rng):
+    conv = Conv2d(2, 3, 3, stride=2, padding=1, rng=rng)
+    conv.bias.data[...] = 0.3
+    for p in conv.parameters():
+        p.grad[...] = 5.0                              # left as it was
+    errors = {k: cb.rel_error(*v) for k, v in nn_gradient_check(conv, rng.normal(size=(2, 2, 5, 5))).items()}
+    assert list(errors) == ["x", "weight", "bias"] and max(errors.values()) < 1e-7
+    assert all((p.grad == 5.0).all() for p in conv.parameters())
+    model, loss = _small_net(3), CrossEntropyLoss()
+    pairs = nn_gradient_check(model, rng.normal(size=(2, 1, 6, 6)), loss, np.array([0, 2]))
+    assert list(pairs)[:3] == ["x", "0.weight", "0.bias"]
+    assert max(cb.rel_error(*v) for v in pairs.values()) < 1e-6
+    assert pairs["3.weight"][0].shape == model[3].weight.shape
+
+    class WrongReLU(ReLU):                           # forgets f′: passes dout straight through
+        def backward(self, dout):
+            return np.asarray(dout)
+
+    assert cb.rel_error(*nn_gradient_check(WrongReLU(), rng.normal(size=(3, 4)))["x"]) > 0.1
+    with pytest.raises(ValueError, match="loss and targets together"):
+        nn_gradient_check(model, np.zeros((1, 1, 6, 6)), loss)
+    with pytest.raises(ValueError, match="needs a cnnbook.nn Module"):
+        nn_gradient_check(len, np.zeros(3))
