@@ -11,7 +11,10 @@ from .functional import (
     softmax, softmax_cross_entropy, softmax_cross_entropy_backward,
     tanh, tanh_backward, tanh_derivative,
 )
-from .gradcheck import numerical_gradient, rel_error
+from .gradcheck import (
+    CheckFailed, max_error, numerical_gradient, rel_error, report, report_difference, rounded,
+    small_integers,
+)
 from .im2col import col2im, im2col, participation_counts
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .primitives import (
@@ -42,5 +45,6 @@ __all__ = [
     "sigmoid_backward", "tanh", "tanh_derivative", "tanh_backward",
     "dense", "dense_backward", "flatten", "flatten_backward",
     "softmax", "log_softmax", "softmax_cross_entropy", "softmax_cross_entropy_backward",
-    "numerical_gradient", "rel_error",
+    "numerical_gradient", "rel_error", "max_error", "report", "report_difference",
+    "small_integers", "rounded", "CheckFailed",
 ]

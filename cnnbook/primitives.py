@@ -167,7 +167,7 @@ def conv_matrix(k, input_shape, stride=1, padding=0, dilation=1):
     """The matrix M with ``M @ x.ravel() == conv2d(x, k, stride, padding, dilation).ravel()``.
 
     Seed 004's view of a convolution as a fully connected layer: output cell
-    ``o = u·OW + v`` is joined to input pixel ``(u·S + m·R − P, v·S + n·R − P)`` by the
+    ``o = u·OW + v`` is joined to input pixel ``(i, j) = (u·S + m·R − P, v·S + n·R − P)`` by the
     weight ``k[m, n]``, for every kernel tap ``(m, n)`` whose pixel lies inside the image
     (padding pixels are zeros and contribute nothing). ``M`` has ``OH·OW`` rows and
     ``H·W`` columns; most entries are 0 (local receptive fields) and the non-zeros of

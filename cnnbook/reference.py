@@ -12,7 +12,7 @@ its taps, of side K_R = R(K − 1) + 1; R = 1 leaves W as it is)::
     forward   net[q] = Σ_c valid_correlate(x_pad[c], W_R[q, c])[::S, ::S] + b[q]
     backward  δ_1   = expand(δ[q], S)              stride-1 map, side L − K_R + 2P + 1
               dx_pad[c] = Σ_q valid_correlate(pad(δ_1, K_R − 1), rot180(W_R[q, c]))
-              dx    = dx_pad with the P-wide border cropped
+              dx    = dx_pad with the P-wide border cropped      = ∂E/∂a^(l−1)
               dW[q, c] = valid_correlate(x_pad[c], δ_1)[::R, ::R]   Σ over positions,
                                                                    at the real taps only
               db[q] = Σ δ[q]
@@ -93,9 +93,10 @@ def conv2d_backward_reference(dout, x, w, stride=1, padding=0, dilation=1):
             delta1 = expand_sensitivity(dout[r, q], s, size1)
             delta1_pad = pad2d(delta1, (KH - 1, KW - 1))
             for c in range(C):
-                # δ^(l-1) = pad(δ^l, K-1) ⋆ rot180(W)   (⋆: valid cross-correlation)
+                # ∂E/∂a^(l−1) = pad(δ^(l), K−1) ⋆ rot180(W)  (⋆: valid cross-correlation);
+                # the layer below multiplies by f′(net^(l−1)) to get its δ^(l−1)
                 dx_pad[r, c] += correlate2d(delta1_pad, rot180(w_dil[q, c]), "valid")
-                # ∂E/∂W = x ⋆ δ: each weight is used at every position
+                # ∂E/∂W = a^(l−1) ⋆ δ^(l): each weight is used at every position
                 dw_dil[q, c] += correlate2d(x_pad[r, c], delta1, "valid")
     dx = crop2d(dx_pad, (ph, pw))  # padding cells get gradient too; drop it
     dw = dw_dil[:, :, ::d[0], ::d[1]].copy()  # the zeros between the taps are not weights
