@@ -111,8 +111,8 @@ def footprint_state(n=4, kernel=2, mode="input pixel", row=1, col=1, stride=1, p
       coordinates (δ-cell mode), else None; ``window_padding``: how many of its cells
       are padding;
     * ``pairs``: in pixel mode the terms ``((r, c), (u, v))`` of
-      ∂E/∂x_ij = Σ δ_rc·w_uv (``cnnbook.derivation.input_gradient_terms``); in δ-cell
-      mode the terms ``((u, v), (i, j))`` of net_rc = Σ w_uv·x_ij + b;
+      ∂E/∂x_ij = Σ δ_uv·w_mn (``cnnbook.derivation.input_gradient_terms``); in δ-cell
+      mode the terms ``((m, n), (i, j))`` of net_uv = Σ w_mn·x_ij + b;
     * ``equation`` (text), ``latex`` (one LaTeX line), ``numbers`` (the same sum with the
       values) and ``value`` (∂E/∂x_ij or net_rc); ``message``: a few sentences.
 
@@ -238,9 +238,9 @@ def _delta_cell(state, shape, ksize):
     msg = (f"{name} is ∂E/∂net_{_sub(r, c)}. The window of net_{_sub(r, c)} covers input rows "
            f"{rows} and columns {cols} ({where}): "
            f"{state['equation']} = {_values(state)}. "
-           f"Since ∂net_{_sub(r, c)}/∂x_ij = w_uv for each pixel of the window, {name} adds "
-           f"{name}·w_uv to ∂E/∂x_ij of each of these {_plural(len(pairs), 'pixel')}, and "
-           f"{name}·x_ij to ∂E/∂w_uv.")
+           f"Since ∂net_{_sub(r, c)}/∂x_ij = w_mn for each pixel of the window, {name} adds "
+           f"{name}·w_mn to ∂E/∂x_ij of each of these {_plural(len(pairs), 'pixel')}, and "
+           f"{name}·x_ij to ∂E/∂w_mn.")
     if state["window_padding"]:
         msg += (f" {_plural(state['window_padding'], 'cell')} of the window "
                 f"{'is' if state['window_padding'] == 1 else 'are'} padding: those weights "
@@ -253,7 +253,7 @@ class FootprintExplorer(Explorer):
 
     Chapter 4. Three panels: the (padded) input x, the kernel W and the sensitivity
     map δ. In "input pixel" mode, the pixel is outlined blue, and each term
-    δ_rc·w_uv of ∂E/∂x_ij colours its δ cell and its weight alike (and numbers them,
+    δ_uv·w_mn of ∂E/∂x_ij colours its δ cell and its weight alike (and numbers them,
     for print); the equation, with its values, is under the picture. In "δ cell" mode
     the δ cell is outlined and the window of its output is outlined on the input,
     each pixel coloured like the weight it meets.
