@@ -4,18 +4,19 @@ They take and return exactly what ``conv2d``, ``conv2d_backward``, ``max_pool2d`
 do, and the tests hold the fast versions equal to these. Read them next to the
 chapters; use the fast ones for anything big.
 
-Convolution layer, per image (seed 004 notation; net = the layer's output before
-its activation, δ = ∂E/∂net, the sensitivity map / 误差项)::
+Convolution layer, per image, in the course's notation (net = the layer's output
+before its activation, δ = ∂E/∂net, the sensitivity map / 误差项; filter q, channel c)::
 
-    forward   net[f] = Σ_c valid_correlate(x_pad[c], W[f, c])[::S, ::S] + b[f]
-    backward  δ_1   = expand(δ[f], S)              stride-1 map, size L − F + 2P + 1
-              dx_pad[c] = Σ_f valid_correlate(pad(δ_1, K − 1), rot180(W[f, c]))
-              dx    = dx_pad with the P-wide border cropped
-              dW[f, c] = valid_correlate(x_pad[c], δ_1)       weight sharing: Σ over positions
-              db[f] = Σ δ[f]
+    forward   net[q] = Σ_c valid_correlate(x_pad[c], W[q, c])[::S, ::S] + b[q]
+    backward  δ_1   = expand(δ[q], S)              stride-1 map, size L − K + 2P + 1
+              dx_pad[c] = Σ_q valid_correlate(pad(δ_1, K − 1), rot180(W[q, c]))
+              dx    = dx_pad with the P-wide border cropped      = ∂E/∂a^(l−1)
+              dW[q, c] = valid_correlate(x_pad[c], δ_1)       weight sharing: Σ over positions
+              db[q] = Σ δ[q]
 
-The activation factor f′(net) is not here: it belongs to the activation layer, so
-the δ that reaches ``conv2d_backward`` is already ∂E/∂net.
+The activation factor f′ is not here: it belongs to the activation layers. The δ
+that reaches ``conv2d_backward`` is already ∂E/∂net^(l); the dx it returns is
+∂E/∂a^(l−1), and the layer below makes its own δ^(l−1) = dx ⊙ f′(net^(l−1)).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ __all__ = [
 
 
 def conv2d_reference(x, w, b=None, stride=1, padding=0):
-    """``net[n, f] = Σ_c correlate2d(x_pad[n, c], w[f, c])[::Sh, ::Sw] + b[f]``.
+    """``net[r, q] = Σ_c correlate2d(x_pad[r, c], w[q, c])[::Sh, ::Sw] + b[q]``.
 
     A stride-S convolution is the stride-1 one with only every S-th row and column
     kept, which is why the backward pass can undo the stride by inserting zeros.
@@ -44,10 +45,10 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0):
     N, F, C = x.shape[0], w.shape[0], w.shape[1]
     x_pad = pad2d(x, p)
     out = np.zeros((N, F, OH, OW))
-    for n in range(N):
-        for f in range(F):
-            stride1 = sum(correlate2d(x_pad[n, c], w[f, c], "valid") for c in range(C))
-            out[n, f] = stride1[::sh, ::sw] + b[f]
+    for r in range(N):          # sample r
+        for q in range(F):      # filter q
+            stride1 = sum(correlate2d(x_pad[r, c], w[q, c], "valid") for c in range(C))
+            out[r, q] = stride1[::sh, ::sw] + b[q]
     return out
 
 
@@ -61,19 +62,20 @@ def conv2d_backward_reference(dout, x, w, stride=1, padding=0):
     F, _, KH, KW = w.shape
     dout = check_dout(dout, (N, F, OH, OW))
     x_pad = pad2d(x, (ph, pw))
-    size1 = (H + 2 * ph - KH + 1, W + 2 * pw - KW + 1)  # stride-1 map: L − F + 2P + 1
+    size1 = (H + 2 * ph - KH + 1, W + 2 * pw - KW + 1)  # stride-1 map: L − K + 2P + 1
 
     dx_pad = np.zeros_like(x_pad)
     dw = np.zeros_like(w)
-    for n in range(N):
-        for f in range(F):
-            delta1 = expand_sensitivity(dout[n, f], s, size1)
+    for r in range(N):          # sample r
+        for q in range(F):      # filter q
+            delta1 = expand_sensitivity(dout[r, q], s, size1)
             delta1_pad = pad2d(delta1, (KH - 1, KW - 1))
             for c in range(C):
-                # δ^(l-1) = pad(δ^l, K-1) ⋆ rot180(W)   (⋆: valid cross-correlation)
-                dx_pad[n, c] += correlate2d(delta1_pad, rot180(w[f, c]), "valid")
-                # ∂E/∂W = x ⋆ δ: each weight is used at every position
-                dw[f, c] += correlate2d(x_pad[n, c], delta1, "valid")
+                # ∂E/∂a^(l−1) = pad(δ^(l), K−1) ⋆ rot180(W)  (⋆: valid cross-correlation);
+                # the layer below multiplies by f′(net^(l−1)) to get its δ^(l−1)
+                dx_pad[r, c] += correlate2d(delta1_pad, rot180(w[q, c]), "valid")
+                # ∂E/∂W = a^(l−1) ⋆ δ^(l): each weight is used at every position
+                dw[q, c] += correlate2d(x_pad[r, c], delta1, "valid")
     dx = crop2d(dx_pad, (ph, pw))  # padding cells get gradient too; drop it
     db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
