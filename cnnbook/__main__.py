@@ -62,7 +62,8 @@ def build_parser():
 
     train = sub.add_parser(
         "train", help="train a CNN and print its test accuracy",
-        description="Train the course's CNN; the last line printed is 'test accuracy: 0.xxxx'.",
+        description="Train the course's CNN on 80 % of the training images (20 % validate), measure "
+                    "the test set once; the last line printed is 'test accuracy: …'.",
     )
     train.add_argument(
         "--data", default="digits", metavar="digits|DIR",
@@ -73,7 +74,8 @@ def build_parser():
     train.add_argument("--epochs", type=_positive_int, metavar="N",
                        help="passes over the training set (default: 20 for digits, 5 for MNIST)")
     train.add_argument("--seed", type=_seed, default=0, metavar="S",
-                       help="seed of the initial weights, batch order and shifts (default: 0)")
+                       help="seed of the validation split (and, for the digits, the test split), the initial "
+                            "weights, batch order and shifts (default: 0)")
     train.add_argument("--seeds", type=_positive_int, default=1, metavar="N",
                        help="repeat the run for N seeds (S, S+1, …) and report the test accuracy as "
                             "mean ± standard deviation (default: 1)")

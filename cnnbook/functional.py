@@ -99,7 +99,7 @@ def _check_dense(x, w, b):
 def dense(x, w, b=None):
     """Fully connected layer on a batch of rows: ``out = x · Wᵀ + b``, shape (N, D_out).
 
-    Row n is ``W x_n + b`` — seed 002's ``u = W x + b`` for one sample.
+    Row r is ``net_r = W a_r + b`` — seed 002's ``u = W x + b`` for one sample.
     """
     x, w, b = _check_dense(x, w, b)
     out = x @ w.T
@@ -109,8 +109,8 @@ def dense(x, w, b=None):
 def dense_backward(dout, x, w):
     """Gradients of ``dense``: ``(dx, dw, db)``.
 
-    ``dx = dout · W`` (each row: ``Wᵀ δ``), ``dw = doutᵀ · x`` (``Σ_n δ_n x_nᵀ``),
-    ``db = Σ_n δ_n``.
+    With ``dout`` = δ = ∂E/∂net (N, D_out): ``dx = dout · W`` = ∂E/∂a (each row: ``Wᵀ δ_r``),
+    ``dw = doutᵀ · x`` (``Σ_r δ_r a_rᵀ``), ``db = Σ_r δ_r``.
     """
     x, w, _ = _check_dense(x, w, None)
     dout = check_dout(dout, (x.shape[0], w.shape[0]))
@@ -159,20 +159,20 @@ def softmax(z, axis=-1):
 
 
 def _targets(logits, targets):
-    """Targets as probabilities (N, K): class indices become one-hot rows."""
+    """Targets as probabilities (N, M): class indices become one-hot rows."""
     t = np.asarray(targets)
-    N, K = logits.shape
+    N, M = logits.shape
     if t.ndim == 1:
         if t.shape[0] != N:
             raise ValueError(f"targets has {t.shape[0]} labels but logits has {N} rows")
         if not np.issubdtype(t.dtype, np.integer):
             raise ValueError(f"class-index targets must be integers, got dtype {t.dtype}")
-        bad = (t < 0) | (t >= K)
+        bad = (t < 0) | (t >= M)
         if bad.any():
             raise ValueError(
-                f"target class {t[bad][0]} is out of range for {K} classes (valid: 0 … {K - 1})"
+                f"target class {t[bad][0]} is out of range for {M} classes (valid: 0 … {M - 1})"
             )
-        onehot = np.zeros((N, K))
+        onehot = np.zeros((N, M))
         onehot[np.arange(N), t] = 1.0
         return onehot
     t = as_array(t, "targets")
@@ -185,7 +185,7 @@ def _targets(logits, targets):
 
 
 def _check_ce(logits, targets, reduction):
-    logits = as_array(logits, "logits", 2, "(N, K)")
+    logits = as_array(logits, "logits", 2, "(N, M)")
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
     return logits, _targets(logits, targets)
@@ -194,7 +194,7 @@ def _check_ce(logits, targets, reduction):
 def softmax_cross_entropy(logits, targets, reduction="mean"):
     """Cross-entropy of ``softmax(logits)`` against ``targets``: ``E = −Σ_k t_k log p_k``.
 
-    ``logits`` (N, K); ``targets`` class indices (N,) or probabilities (N, K).
+    ``logits`` (N, M); ``targets`` class indices (N,) or probabilities (N, M).
     ``reduction="mean"`` averages over the batch (PyTorch's default), ``"sum"`` adds.
     """
     logits, t = _check_ce(logits, targets, reduction)

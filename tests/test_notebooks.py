@@ -32,9 +32,7 @@ WITHOUT_EXERCISES = {"00_start_here.ipynb"}
 MAX_FUNCTION_LINES = 10
 # Notebooks still defining longer functions, being moved by another branch. Strict xfail:
 # once a notebook is clean the test XPASSes, which fails — then remove it from this set.
-FUNCTIONS_PENDING = {
-    "10_handwritten_digits.ipynb",
-}
+FUNCTIONS_PENDING = set()
 # Notebooks that still define a name cnnbook now provides (cnnbook.report): strict xfail too.
 REDEFINITIONS_PENDING = set()
 

@@ -282,9 +282,9 @@ def test_fit_runs_without_tqdm(digits, monkeypatch, capsys):
 
 
 def test_recorded_seed_study_is_what_seed_study_computes():
-    """The numbers chapter 10 shows are seed_study's: re-run seed 0 (all ten seeds with
-    CNNBOOK_VERIFY_STUDY=1) with every default and compare, to within one digit (another CPU
-    or BLAS may round the last bits of 900 steps differently)."""
+    """The numbers chapter 10 shows are seed_study's: re-run seed 9 (chapter 10 itself re-runs
+    seed 0; CNNBOOK_VERIFY_STUDY=1 re-runs all ten) with every default and compare, to within
+    one digit (another CPU or BLAS may round the last bits of 900 steps differently)."""
     import os
 
     recorded = training.recorded_seed_study()
@@ -292,7 +292,7 @@ def test_recorded_seed_study_is_what_seed_study_computes():
     acc = np.array([t for _, _, t in training.RECORDED_DIGITS_STUDY]) / 360
     assert recorded.mean == pytest.approx(acc.mean()) and recorded.std == pytest.approx(acc.std(ddof=1))
     assert recorded.summary() == "0.9856 ± 0.0041 (mean ± standard deviation over 10 seeds)"
-    seeds = range(10) if os.environ.get("CNNBOOK_VERIFY_STUDY") == "1" else [0]
+    seeds = range(10) if os.environ.get("CNNBOOK_VERIFY_STUDY") == "1" else [9]
     with training.one_blas_thread():
         fresh = seed_study(seeds)
     for run in fresh.runs:
