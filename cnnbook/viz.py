@@ -127,7 +127,8 @@ def _text_colour(face):
 
 def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
                 padding=0, skipped=None, origin=(0, 0), fontsize=None,
-                show_index=False, faces=None, row_labels=None, col_labels=None):
+                show_index=False, faces=None, row_labels=None, col_labels=None, ids=None,
+                id_offset=None):
     """Draw a 2-D array as a grid of labelled cells and return the axes' figure.
 
     ``values`` is a 2-D array of numbers or of strings (see :func:`symbols`). Cells
@@ -139,7 +140,10 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
     matrices can share one axes; ``faces`` overrides the face colour per cell.
     ``show_index`` writes 0-based indices beside the rows and above the columns;
     ``row_labels`` / ``col_labels`` write any strings there instead (e.g. ``"a"``…``"i"``
-    for the outputs of a layer, or ``"S2 map 0"``).
+    for the outputs of a layer, or ``"S2 map 0"``). ``ids`` names the cells for an
+    explorer's pointing (``ids="x"`` gives cell (r, c) the id ``"x:i,j"`` with
+    i, j = r, c minus ``id_offset``, by default minus ``padding``, so the ids are the
+    map's own indices).
     """
     arr = np.asarray(values, dtype=object if np.asarray(values).dtype.kind in "OUS" else float)
     if arr.ndim != 2:
@@ -155,6 +159,7 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
         cmap = colormaps[DELTA_CMAP]
     base = tint(role)
     pad_face = role_colour("padding")
+    offset = padding if id_offset is None else id_offset
     if fontsize is None:
         fontsize = _SUBSCRIPT_TEXT_SIZE if not numeric else 10
     for r in range(rows):
@@ -170,11 +175,8 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
             else:
                 face = base
             hatch = "///" if (skipped is not None and skipped[r][c]) else None
-            # Cells and their numbers lie inside the axes: leaving them out of the
-            # layout computation makes big grids (and the widgets) several times faster.
-            ax.add_patch(Rectangle((c0 + c, r0 + r), 1, 1, facecolor=face,
-                                   edgecolor="#444444", linewidth=0.8, hatch=hatch,
-                                   in_layout=False))
+            gid = None if ids is None else f"{ids}:{r - offset},{c - offset}"
+            _cell(ax, c0 + c, r0 + r, face, hatch, gid)
             text = _format(arr[r, c], fmt)
             if text:
                 ax.text(c0 + c + 0.5, r0 + r + 0.5, text, ha="center", va="center",
@@ -198,6 +200,17 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
         ax.set_title(title, color=role_colour(role) if role in ROLE_COLOURS else None,
                      fontsize=11)
     return fig
+
+
+def _cell(ax, x, y, face, hatch, gid):
+    """One unit cell of a matrix (a recorded rectangle on an explorer's scene)."""
+    if hasattr(ax, "rect"):   # cnnbook.widgets.scene.SceneAxes: no matplotlib artist
+        ax.rect(x, y, 1, 1, face, "#444444", 0.8, hatched=hatch is not None, gid=gid)
+        return
+    # Cells and their numbers lie inside the axes: leaving them out of the
+    # layout computation makes big grids several times faster.
+    ax.add_patch(Rectangle((x, y), 1, 1, facecolor=face, edgecolor="#444444", linewidth=0.8,
+                           hatch=hatch, in_layout=False, gid=gid))
 
 
 def _frame(ax):
