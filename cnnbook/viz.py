@@ -32,7 +32,7 @@ from matplotlib.patches import Rectangle
 __all__ = [
     "CourseFigure", "ROLE_COLOURS", "DELTA_CMAP", "role_colour", "tint", "symbols",
     "new_figure", "draw_matrix", "highlight", "heatmap", "matrix_row",
-    "draw_windows", "role_legend", "figure_png",
+    "draw_windows", "role_legend", "figure_png", "tint_colour",
 ]
 
 ROLE_COLOURS = {
@@ -391,3 +391,9 @@ def figure_png(fig, dpi=100, tight=True):
     extra = {"bbox_inches": "tight", "pad_inches": 0.05} if tight else {}
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, **extra)
     return buffer.getvalue()
+
+
+def tint_colour(colour, amount=0.45):
+    """Any matplotlib ``colour`` mixed with white: ``amount`` 1 is the colour, 0 white."""
+    rgb = np.array(mcolors.to_rgb(colour))
+    return tuple(1 - amount * (1 - rgb))

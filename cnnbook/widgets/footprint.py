@@ -23,6 +23,7 @@ from ..derivation import (
 from ..shapes import _check_int
 from .base import Explorer
 from ._words import _and, _plural
+from .routes import conv_routes, sum_text
 
 __all__ = ["footprint_state", "FootprintExplorer"]
 
@@ -146,6 +147,7 @@ def footprint_state(n=4, kernel=2, mode="input pixel", row=1, col=1, stride=1, p
         "delta_mask": np.zeros((output, output), dtype=bool),
         "kernel_mask": np.zeros((kernel, kernel), dtype=bool),
         "window": None, "window_padding": 0, "pairs": [],
+        "routes": {"delta": {}, "input": {}},
     }
     if not fits:
         need = -(-(kernel - n) // 2)
@@ -161,7 +163,7 @@ def footprint_state(n=4, kernel=2, mode="input pixel", row=1, col=1, stride=1, p
     net = conv2d(x[None, None], w[None, None], np.array([b]), stride, padding)[0, 0]
     dx, dw, _ = conv2d_backward(delta[None, None], x[None, None], w[None, None],
                                 stride, padding)
-    state.update(net=net, dx=dx[0, 0], dw=dw[0, 0])
+    state.update(net=net, dx=dx[0, 0], dw=dw[0, 0], routes=conv_routes(n, kernel, stride, padding))
     if mode == "input pixel":
         _pixel(state, shape, ksize)
     else:
@@ -281,6 +283,9 @@ class FootprintExplorer(Explorer):
             top = max((n + 2 * p - k) // s, 0) if k <= n + 2 * p else 0
         return {"row": (0, top), "col": (0, top)}
 
+    def routes(self, state):
+        return conv_view_routes(state["routes"], state["delta"], state["w"])
+
     def draw(self, fig, state):
         n, k, p, O = state["n"], state["kernel"], state["padding"], state["output"]
         padded = state["padded"]
@@ -318,11 +323,12 @@ class FootprintExplorer(Explorer):
             xl = np.pad(state["x"], p)
             wl, dl = state["w"], state["delta"]
         viz.draw_matrix(xl, "input", ax=axes[0, 0], padding=p, faces=x_faces, fontsize=fontsize,
+                        ids="x",
                         title=f"input x ({n}×{n}" + (f", P = {p})" if p else ")"))
-        viz.draw_matrix(wl, "kernel", ax=axes[0, 1], faces=w_faces, fontsize=fontsize,
+        viz.draw_matrix(wl, "kernel", ax=axes[0, 1], faces=w_faces, fontsize=fontsize, ids="w",
                         title=f"W ({k}×{k})")
         if O:
-            viz.draw_matrix(dl, "delta", ax=axes[0, 2], faces=d_faces, fontsize=fontsize,
+            viz.draw_matrix(dl, "delta", ax=axes[0, 2], faces=d_faces, fontsize=fontsize, ids="d",
                             title=f"δ ({O}×{O}, S = {state['stride']})")
         else:
             ax = axes[0, 2]
@@ -355,6 +361,30 @@ class FootprintExplorer(Explorer):
         fig.suptitle(title, fontsize=12)
         fig.supxlabel(_wrap_math(state["latex"], state["numbers"], state["value"]),
                       fontsize=11 if len(state["pairs"]) <= 9 else 9)
+
+
+def _id(prefix, cell):
+    return f"{prefix}:{cell[0]},{cell[1]}"
+
+
+def conv_view_routes(routes, delta, w, x_id="x", w_id="w", d_id="d"):
+    """The explorer's ``{cell id: {"on": [ids], "text": str}}`` of ``conv_routes(...)``.
+
+    Pointing at δ_uv lights the input cells it reaches and the weights on the way;
+    pointing at x_ij lights the δ cells and weights of ∂E/∂x_ij, written out with the
+    numbers.
+    """
+    out = {}
+    for (u, v), pairs in routes["delta"].items():
+        on = [_id(x_id, ij) for ij, _ in pairs] + sorted({_id(w_id, mn) for _, mn in pairs})
+        reach = ", ".join(f"x[{i},{j}] (·w[{m},{n}])" for (i, j), (m, n) in pairs)
+        out[_id(d_id, (u, v))] = {
+            "on": on, "text": f"δ[{u},{v}] = {_num(delta[u, v])} flows back to " + (
+                reach if pairs else "padding only: no input cell")}
+    for (i, j), pairs in routes["input"].items():
+        on = [_id(d_id, uv) for uv, _ in pairs] + sorted({_id(w_id, mn) for _, mn in pairs})
+        out[_id(x_id, (i, j))] = {"on": on, "text": sum_text(f"x[{i},{j}]", pairs, delta, w)}
+    return out
 
 
 def _wrap_math(latex, numbers, value, per_line=5):

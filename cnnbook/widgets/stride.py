@@ -19,6 +19,7 @@ from ..shapes import as_array
 from .base import Explorer
 from ._words import _and, _number, _plural
 from .output_size import output_size_state
+from .routes import conv_routes, sum_text
 
 __all__ = ["stride_state", "StrideExplorer"]
 
@@ -88,7 +89,7 @@ def stride_state(n, kernel, stride, padding, seed=0, *, delta=None, w=None):
         need = -(-(F - L) // 2)
         state.update(output=0, stride1=0, smallest=0, leftover=0, delta=None, expanded=None,
                      skipped=None, padded_delta=None, full=None, dx=None, reference_dx=None,
-                     matches=False, max_error=None)
+                     matches=False, max_error=None, routes={"delta": {}, "input": {}})
         state["message"] = (
             f"Impossible: the kernel F = {F} is larger than the padded input "
             f"L + 2P = {L} + 2·{P} = {L + 2 * P}. No window fits, so the layer has no output, "
@@ -113,7 +114,8 @@ def stride_state(n, kernel, stride, padding, seed=0, *, delta=None, w=None):
     error = float(np.abs(dx - reference).max())
     state.update(output=O, stride1=M, smallest=smallest, leftover=M - smallest, delta=delta_,
                  expanded=expanded, skipped=skipped, padded_delta=padded_delta, full=full,
-                 dx=dx, reference_dx=reference, matches=error == 0.0, max_error=error)
+                 dx=dx, reference_dx=reference, matches=error == 0.0, max_error=error,
+                 routes=conv_routes(L, F, S, P))
     state["message"] = " ".join(_notes(state, geometry))
     return state
 
@@ -195,6 +197,37 @@ class StrideExplorer(Explorer):
     def compute(self, n, kernel, stride, padding):
         return stride_state(n, kernel, stride, padding, self.seed)
 
+    def routes(self, state):
+        """Point at δ_uv: its place in the expanded and padded maps, the rot180(W) taps and
+        the input cells it reaches (on the padded gradient too, border included); point at
+        a cell of δ^(l−1): the δ cells and taps of its sum, written out."""
+        if not state["fits"]:
+            return {}
+        K, S, P, delta, w = (state["kernel"], state["stride"], state["padding"],
+                             state["delta"], state["w"])
+        out = {}
+
+        def rot(m, n):
+            return f"r:{K - 1 - m},{K - 1 - n}"
+
+        def placed(u, v):
+            return [f"e:{u * S},{v * S}", f"pd:{u * S},{v * S}"]
+
+        for (u, v), pairs in state["routes"]["delta"].items():
+            window = [f"f:{u * S - P + m},{v * S - P + n}" for m in range(K) for n in range(K)]
+            on = (placed(u, v) + [f"x:{i},{j}" for (i, j), _ in pairs] + window
+                  + sorted({rot(m, n) for m in range(K) for n in range(K)}))
+            out[f"d:{u},{v}"] = {"on": on, "text": (
+                f"δ[{u},{v}] = {_number(delta[u, v])} sits at ({u * S}, {v * S}) of the expanded "
+                f"map; times rot180(W) it lands on the {K}×{K} window of net[{u},{v}]: "
+                f"{_plural(len(pairs), 'input cell')}" + (", the rest on padding (cropped)"
+                                                         if len(pairs) < K * K else ""))}
+        for (i, j), pairs in state["routes"]["input"].items():
+            on = ([c for (u, v), _ in pairs for c in [f"d:{u},{v}", *placed(u, v)]]
+                  + sorted({rot(m, n) for _, (m, n) in pairs}) + [f"f:{i},{j}"])
+            out[f"x:{i},{j}"] = {"on": on, "text": sum_text(f"x[{i},{j}]", pairs, delta, w)}
+        return out
+
     def draw(self, fig, state):
         ax = fig.subplots()
         if not state["fits"]:
@@ -204,19 +237,20 @@ class StrideExplorer(Explorer):
         O, M = state["output"], state["stride1"]
         Q, R = M + 2 * (F - 1), L + 2 * P
         gap = 3.0
-        top = [(state["delta"], "delta", rf"$\delta^{{l}}$  {O}×{O}", {}),
-               (state["expanded"], "delta", f"expanded  {M}×{M}", {"skipped": state["skipped"]}),
+        top = [(state["delta"], "delta", rf"$\delta^{{(l)}}$  {O}×{O}", {"ids": "d"}),
+               (state["expanded"], "delta", f"expanded  {M}×{M}",
+                {"skipped": state["skipped"], "ids": "e"}),
                (state["padded_delta"], "delta", f"padded  {Q}×{Q}",
-                {"padding": F - 1, "skipped": pad2d(state["skipped"], F - 1) > 0}),
-               (state["rot"], "kernel", "rot180(W)", {})]
+                {"padding": F - 1, "skipped": pad2d(state["skipped"], F - 1) > 0, "ids": "pd"}),
+               (state["rot"], "kernel", "rot180(W)", {"ids": "r"})]
         top_ops = [("→", f"expand S={S}"), ("→", f"pad F−1={F - 1}"), ("⋆", "")]
         dx_hatch = np.zeros((L, L), dtype=bool)
         dx_hatch[state["uncovered"], :] = True
         dx_hatch[:, state["uncovered"]] = True
-        bottom = [(state["full"], "delta", rf"$\partial E/\partial x_{{pad}}$  {R}×{R}",
-                   {"padding": P}),
-                  (state["dx"], "delta", rf"$\delta^{{(l-1)}}$ = dx  {L}×{L}",
-                   {"skipped": dx_hatch})]
+        bottom = [(state["full"], "delta", rf"$\partial E/\partial a_{{pad}}$  {R}×{R}",
+                   {"padding": P, "ids": "f"}),
+                  (state["dx"], "delta", rf"dx = $\partial E/\partial a^{{(l-1)}}$  {L}×{L}",
+                   {"skipped": dx_hatch, "ids": "x"})]
         bottom_ops = [("→", f"crop P={P}")]
         width_top = sum(a.shape[1] for a, *_ in top) + gap * len(top_ops)
         width_bottom = gap + sum(a.shape[1] for a, *_ in bottom) + gap * len(bottom_ops)
