@@ -74,7 +74,7 @@ def test_impossible_setting_is_explained_not_raised():
         assert not state["fits"] and state["output"] == 0
         assert state["delta"].shape == (0, 0) and state["pairs"] == []
         assert state["message"].startswith("Impossible")
-        assert "k = 5" in state["message"] and "padding of at least 2" in state["message"]
+        assert "K = 5" in state["message"] and "padding of at least 2" in state["message"]
 
 
 @given(st.fixed_dictionaries({name: st.integers(lo, hi) for name, (lo, hi, _) in RANGES.items()

@@ -106,14 +106,14 @@ def test_stride_larger_than_kernel_leaves_gaps():
     assert state["uncovered"] == [2, 5, 6] and state["gaps"] == [2]
     for i in state["uncovered"]:
         assert not state["dx"][i].any() and not state["dx"][:, i].any()
-    assert "jumped over, since S = 3 > F = 2" in state["message"]
+    assert "jumped over, since S = 3 > K = 2" in state["message"]
 
 
 def test_padding_larger_than_kernel_minus_one():
     state = stride_state(5, 2, 1, 2)
     assert state["seed_zp"] == -1 and state["matches"]
     assert state["all_padding"] == [0, 7]
-    assert "zp = F − 1 − P = −1" in state["message"] and "crop P works" in state["message"]
+    assert "zp = K − 1 − P = −1" in state["message"] and "crop P works" in state["message"]
     # the δ of an all-padding window lands only on the cropped border
     assert state["full"][0, 0] != 0 and state["dx"].shape == (5, 5)
 
@@ -125,7 +125,7 @@ def test_impossible_settings_are_explained_not_raised(n, kernel, padding):
     for key in ("delta", "expanded", "padded_delta", "full", "dx", "reference_dx"):
         assert state[key] is None
     message = state["message"]
-    assert message.startswith("Impossible") and f"F = {kernel}" in message
+    assert message.startswith("Impossible") and f"K = {kernel}" in message
     assert f"{n} + 2·{padding} = {n + 2 * padding}" in message
     assert f"at most {n + 2 * padding}" in message and "padding of at least" in message
     need = int(message.split("padding of at least ")[1].rstrip("."))

@@ -8,6 +8,7 @@ GitHub and nbval) is the same ``draw`` on a real matplotlib Figure.
 """
 from __future__ import annotations
 
+import json
 import pathlib
 
 from .. import viz
@@ -25,10 +26,11 @@ _view_class = None
 def SceneView(**traits):
     """The browser half of an explorer: an ``anywidget`` that draws a scene as SVG.
 
-    Traits: ``scene`` (the dict of :meth:`SceneFigure.scene`), ``message`` (the
-    explanation under the sliders), ``routes`` (``{cell id: {"on": [cell ids],
-    "text": str}}``: what to highlight when the reader points at a cell) and
-    ``selected`` (the clicked cell id, set by the browser; "" for none).
+    Synced traits: ``scene_json`` (the dict of :meth:`SceneFigure.scene` as JSON),
+    ``message`` (the explanation under the sliders), ``routes_json`` (``{cell id:
+    {"on": [cell ids], "text": str}}`` as JSON: what to highlight when the reader points
+    at a cell) and ``selected`` (the clicked cell id, set by the browser; "" for none).
+    The same two dicts are kept, not synced, as ``scene`` and ``routes``.
     """
     global _view_class
     if _view_class is None:
@@ -37,11 +39,14 @@ def SceneView(**traits):
 
         class _SceneView(anywidget.AnyWidget):
             _esm = pathlib.Path(__file__).with_name("scene.js")
-            scene = traitlets.Dict().tag(sync=True)
+            # JSON text, not dicts: ipywidgets would walk every nested list for buffers
+            scene_json = traitlets.Unicode("{}").tag(sync=True)
             message = traitlets.Unicode("").tag(sync=True)
-            routes = traitlets.Dict().tag(sync=True)
+            routes_json = traitlets.Unicode("{}").tag(sync=True)
             selected = traitlets.Unicode("").tag(sync=True)
 
+        _SceneView.scene = {}
+        _SceneView.routes = {}
         _view_class = _SceneView
     return _view_class(**traits)
 

@@ -274,13 +274,12 @@ class DepthExplorer(Explorer):
     @staticmethod
     def _faces(values, norm, ring=0):
         """Per-cell face colours on a shared δ scale; the ``ring`` border is left to padding."""
-        cmap = colormaps[viz.DELTA_CMAP]
+        rgba = viz._delta_cmap()(norm(np.asarray(values, dtype=float)))  # one call
         rows, cols = values.shape
         faces = [[None] * cols for _ in range(rows)]
-        for r in range(rows):
-            for c in range(cols):
-                if ring <= r < rows - ring and ring <= c < cols - ring:
-                    faces[r][c] = cmap(norm(values[r, c]))
+        for r in range(ring, rows - ring):
+            for c in range(ring, cols - ring):
+                faces[r][c] = tuple(rgba[r, c])
         return faces
 
     @staticmethod

@@ -337,13 +337,8 @@ class PoolingExplorer(Explorer):
                      f"\nforward on top, backward below", fontsize=12)
 
     @staticmethod
-    def _frame(ax, r, c, size, colour, linewidth=2.5, dashed=False):
-        if hasattr(ax, "rect"):
-            ax.rect(c, r, size, size, None, colour, linewidth, dashed=dashed, zorder=5)
-        else:
-            ax.add_patch(Rectangle((c, r), size, size, fill=False, edgecolor=colour,
-                                   linewidth=linewidth, linestyle="--" if dashed else "-",
-                                   zorder=5))
+    def _frame(ax, r, c, size, colour, linewidth=2.5):
+        viz.outline(ax, r, c, size, size, colour, linewidth=linewidth)
 
     def routes(self, state):
         """Point at a pooled cell or its δ: its window on the input and the cell its δ
@@ -441,7 +436,7 @@ class PoolingExplorer(Explorer):
     def _delta_faces(values):
         from matplotlib import colormaps
 
-        cmap, norm = colormaps[viz.DELTA_CMAP], viz._delta_norm(values)
+        cmap, norm = viz._delta_cmap(), viz._delta_norm(values)
         return [[cmap(norm(v)) for v in row] for row in values]
 
     @staticmethod

@@ -1,6 +1,7 @@
 // The browser half of cnnbook's explorers: draws a scene (cnnbook/widgets/scene.py) as SVG
 // and highlights the route of the cell under the pointer. Loaded by anywidget.
-//   model traits: scene (dict), message (str), routes ({gid: {on: [gid], text: str}}),
+//   model traits: scene_json (a JSON dict), message (str),
+//                 routes_json (JSON {gid: {on: [gid], text: str}}),
 //                 selected (str, the clicked cell; "" for none)
 const NS = "http://www.w3.org/2000/svg";
 const PX = 100 / 72;          // points → pixels at the scene's 100 dpi
@@ -138,9 +139,10 @@ function render({ model, el }) {
   let cells = {};
   let version = 0;
   let hovered = "";
+  let routes = {};
+  const readRoutes = () => { routes = JSON.parse(model.get("routes_json") || "{}"); };
 
   function show(gid) {
-    const routes = model.get("routes") || {};
     const layer = svg.querySelector("g.highlight");
     if (!layer) return;
     const r = gid ? routes[gid] : null;
@@ -174,7 +176,7 @@ function render({ model, el }) {
   }
 
   function redraw() {
-    const scene = model.get("scene");
+    const scene = JSON.parse(model.get("scene_json") || "{}");
     if (!scene || !scene.size) return;
     const t0 = performance.now();
     const { svg: body, cells: boxes } = draw(scene, uid);
@@ -195,23 +197,24 @@ function render({ model, el }) {
 
   svg.addEventListener("mouseover", (e) => {
     const gid = e.target.getAttribute && e.target.getAttribute("data-gid");
-    if (gid && (model.get("routes") || {})[gid]) { hovered = gid; show(gid); }
+    if (gid && routes[gid]) { hovered = gid; show(gid); }
   });
   svg.addEventListener("mouseleave", () => { hovered = ""; show(current()); });
   svg.addEventListener("click", (e) => {
     const gid = (e.target.getAttribute && e.target.getAttribute("data-gid")) || "";
-    const pick = gid && (model.get("routes") || {})[gid] && gid !== model.get("selected") ? gid : "";
+    const pick = gid && routes[gid] && gid !== model.get("selected") ? gid : "";
     model.set("selected", pick);
     model.save_changes();
     hovered = "";
     show(pick);
   });
 
-  model.on("change:scene", redraw);
-  model.on("change:routes", () => show(current()));
+  model.on("change:scene_json", redraw);
+  model.on("change:routes_json", () => { readRoutes(); show(current()); });
   model.on("change:selected", () => show(current()));
   model.on("change:message", updateMessage);
   updateMessage();
+  readRoutes();
   redraw();
   return () => {};
 }

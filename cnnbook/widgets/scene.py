@@ -116,8 +116,11 @@ def plain_runs(text):
     Shift 0 is the baseline, −1 a subscript, 1 a superscript. Neighbouring runs at the
     same shift are merged.
     """
+    text = str(text)
+    if "$" not in text:   # the common case: one plain run
+        return [[text, 0]] if text else []
     out = []
-    parts = str(text).split("$")
+    parts = text.split("$")
     for k, part in enumerate(parts):
         if k % 2:
             _math(part, 0, out)
