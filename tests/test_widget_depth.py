@@ -81,8 +81,8 @@ def test_there_are_D_sensitivity_maps_not_N():
     assert state["counts"] == {"sensitivity_maps": 2, "partials_per_map": 4,
                                "kernels": 8, "biases": 4}
     message = state["message"]
-    assert "D = 2 sensitivity maps" in message and "N = 4 partial maps" in message
-    assert "N·D = 4·2 = 8 kernels of 3×3" in message and "N = 4 biases" in message
+    assert "C = 2 sensitivity maps" in message and "F = 4 partial maps" in message
+    assert "F·C = 4·2 = 8 kernels of 3×3" in message and "F = 4 biases" in message
     assert "dx has shape (1, 2, 5, 5)" in message and "max error 0" in message
 
 
@@ -227,7 +227,7 @@ def test_figure_has_a_row_per_filter_and_grows_with_N(view):
     big = view.figure().get_size_inches()
     assert big[1] > small[1]
     texts = [t.get_text() for t in view.figure().axes[0].texts]
-    assert [t for t in texts if t.startswith("filter ")] == [f"filter {f}" for f in range(4)]
+    assert [t for t in texts if t.startswith("filter ")] == [f"filter q={q}" for q in range(4)]
     assert sum(t.startswith("partial ") for t in texts) == 8   # 4 rows + 4 in the sum
 
 

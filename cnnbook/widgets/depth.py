@@ -115,7 +115,7 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
                      routes={"delta": {}, "input": {}})
         state["message"] = (
             f"Impossible: the kernel K = {K} is larger than the padded input "
-            f"n + 2P = {n} + 2·{P} = {padded}, so not one window fits: the layer has no "
+            f"L + 2P = {n} + 2·{P} = {padded}, so not one window fits: the layer has no "
             f"output and no δ to send back. Use a kernel of at most {padded}, or padding "
             f"of at least {need}.")
         return state
@@ -144,31 +144,30 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
                  partial=partial, total=total, dx=dx, dw=dw, db=db, dW=dW, db_f=db_f,
                  errors=errors, matches=matches)
 
-    terms = " + ".join(f"partial_{f}" for f in range(N))
+    terms = " + ".join(f"partial_{q}" for q in range(N))
     notes = [
-        f"D = {D} input {'channel' if D == 1 else 'channels'} → δ^(l−1) has D = {D} "
+        f"C = {D} input {'channel' if D == 1 else 'channels'} → dx = ∂E/∂a^(l−1) has C = {D} "
         f"sensitivity {'map' if D == 1 else 'maps'}, one per input channel (dx has shape "
-        f"{tuple(dx.shape)}), whatever N is.",
-        f"N = {N} {'filter' if N == 1 else 'filters'} → each of those maps is the sum of "
-        f"N = {N} partial {'map' if N == 1 else 'maps'}, one per filter: channel d = {d} "
-        f"uses channel {d} of every filter, δ^(l−1)_{d} = Σ_f δ_f ⋆full rot180(W[f, {d}]).",
-        f"The layer has N·D = {N}·{D} = {_plural(N * D, 'kernel')} of {K}×{K} and N = {N} "
+        f"{tuple(dx.shape)}), whatever F is.",
+        f"F = {N} {'filter' if N == 1 else 'filters'} → each of those maps is the sum of "
+        f"F = {N} partial {'map' if N == 1 else 'maps'}, one per filter q: channel c = {d} "
+        f"uses channel {d} of every filter, dx_{d} = Σ_q δ_q ⋆full rot180(W[q, {d}]).",
+        f"The layer has F·C = {N}·{D} = {_plural(N * D, 'kernel')} of {K}×{K} and F = {N} "
         f"{'bias' if N == 1 else 'biases'}.",
     ]
     if S > 1:
-        notes.append(f"Stride S = {S}: each {O}×{O} δ_f is first expanded to the stride-1 "
-                     f"size n + 2P − K + 1 = {size1} (zeros where the stride skipped, hatched).")
+        notes.append(f"Stride S = {S}: each {O}×{O} δ_q is first expanded to the stride-1 "
+                     f"size L + 2P − K + 1 = {size1} (zeros where the stride skipped, hatched).")
     if P > 0:
         notes.append(f"Padding P = {P}: the full correlation is {padded}×{padded}; its "
                      f"grey border is the gradient of padding cells, which is cropped.")
     verdict = "equals" if matches else "does NOT equal"
     notes.append(
         f"Check: {terms} {verdict} cnnbook.conv2d_backward's dx[:, {d}] (max error "
-        f"{_error_text(errors['dx'])}); dW[f, {d}] = x_{d} ⋆ δ_f for the {_plural(N, 'filter')} "
-        f"(max error {_error_text(errors['dW'])}); db_f = Σ δ_f = "
+        f"{_error_text(errors['dx'])}); dW[q, {d}] = a_{d} ⋆ δ_q for the {_plural(N, 'filter')} "
+        f"(max error {_error_text(errors['dW'])}); db_q = Σ δ_q = "
         f"({', '.join(f'{v:g}' for v in db_f)}).")
-    notes.append(f"If layer l−1 has an activation, multiply the sum by f′(net^(l−1)_{d}) "
-                 f"afterwards.")
+    notes.append(f"δ^(l−1)_{d} = dx_{d} ⊙ f′(net^(l−1)_{d}) when layer l−1 has an activation f.")
     state["message"] = "\n".join(notes)
     return state
 
@@ -183,8 +182,8 @@ class DepthExplorer(Explorer):
     the sizes of the contributions can be compared by eye.
     """
 
-    controls = {"channels": (1, 3, "channels D"), "filters": (1, 4, "filters N"),
-                "channel": (0, 2, "shown channel d"), "n": (3, 6, "input size n"),
+    controls = {"channels": (1, 3, "channels C"), "filters": (1, 4, "filters F"),
+                "channel": (0, 2, "shown channel c"), "n": (3, 6, "input size L"),
                 "kernel": (1, 4, "kernel K"), "stride": (1, 2, "stride S"),
                 "padding": (0, 1, "padding P")}
     defaults = {"channels": 3, "filters": 2, "channel": 0, "n": 5, "kernel": 3,
@@ -264,7 +263,7 @@ class DepthExplorer(Explorer):
         if not state["fits"]:
             fig.set_size_inches(6.0, 1.6)
             ax.axis("off")
-            ax.text(0.5, 0.5, f"kernel K = {state['kernel']} > n + 2P = "
+            ax.text(0.5, 0.5, f"kernel K = {state['kernel']} > L + 2P = "
                     f"{state['n'] + 2 * state['padding']}: no window fits,\nno output, "
                     f"no δ to propagate", ha="center", va="center", fontsize=12)
             return
@@ -318,7 +317,7 @@ class DepthExplorer(Explorer):
         for f in range(N):
             items = [
                 (cls._labels(state["delta_padded"][f], ring, skipped), "delta",
-                 rf"$\delta^{{l}}_{{{f}}}$" + (" expanded (hatched: 0)" if S > 1 else "")
+                 rf"$\delta^{{(l)}}_{{{f}}}$" + (" expanded (hatched: 0)" if S > 1 else "")
                  + (f", {ring} zero ring{'s' if ring > 1 else ''}" if ring else ""),
                  {"padding": ring, "skipped": skipped, "fontsize": 10, "ids": f"d{f}",
                   "faces": cls._faces(state["delta_padded"][f], dnorm, ring)}),
@@ -327,7 +326,7 @@ class DepthExplorer(Explorer):
                  {"padding": P, "faces": cls._faces(state["partial_padded"][f], norm, P),
                   "ids": f"p{f}"}),
             ]
-            ax.text(0, top + row_h / 2, f"filter {f}", ha="left", va="center", fontsize=11,
+            ax.text(0, top + row_h / 2, f"filter q={f}", ha="left", va="center", fontsize=11,
                     color=kernel_colour)
             right = max(right, cls._row(ax, items, [r"$\star$", "="], top, lw, row_h))
             top += row_h + rg
@@ -335,7 +334,7 @@ class DepthExplorer(Explorer):
         items = [(state["partial"][f], "delta", f"partial {f}",
                   {"faces": cls._faces(state["partial"][f], norm), "ids": f"s{f}"})
                  for f in range(N)]
-        items.append((state["total"], "delta", rf"$\delta^{{l-1}}_{{{d}}}$",
+        items.append((state["total"], "delta", rf"dx$_{{{d}}}$",
                       {"faces": cls._faces(state["total"], norm), "ids": "x"}))
         ax.text(0, top + n / 2, "sum", ha="left", va="center", fontsize=11, color="#444444")
         right = max(right, cls._row(ax, items, ["+"] * (N - 1) + ["="], top, lw, n))
@@ -344,8 +343,8 @@ class DepthExplorer(Explorer):
         ax.set_ylim(top, -0.1)
         ax.set_aspect("equal")
         ax.axis("off")
-        title = (f"D={state['channels']}, N={N}, n={n}, K={K}, S={S}, P={P}: channel d={d} of "
-                 f"δ$^{{l-1}}$ = sum of {N} partial {'map' if N == 1 else 'maps'}")
+        title = (f"C={state['channels']}, F={N}, L={n}, K={K}, S={S}, P={P}: channel c={d} of "
+                 f"dx = ∂E/∂a$^{{(l-1)}}$ = sum of {N} partial {'map' if N == 1 else 'maps'}")
         fig.suptitle(title, fontsize=11)
         fig.set_size_inches(max(cls.cell * right + 0.4, 6.2), cls.cell * top + 0.6)
 
