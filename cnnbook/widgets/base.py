@@ -23,6 +23,11 @@ FALLBACK_TEXT = "interactive explorer — run the notebook to move the sliders"
 _view_class = None
 
 
+def _plain(value):
+    """numpy scalars (np.int64, np.bool_ …) for ``json.dumps``."""
+    return value.item()
+
+
 def SceneView(**traits):
     """The browser half of an explorer: an ``anywidget`` that draws a scene as SVG.
 
@@ -219,11 +224,13 @@ class Explorer:
         self.state = self.compute(**self.values)
         routes = self.routes(self.state)
         selected = self.view.selected if self.view.selected in routes else ""
+        self.view.routes, self.view.scene = routes, self.scene()
         with self.view.hold_sync():   # one message to the browser
             self.view.message = self.state["message"]
-            self.view.routes = routes
+            self.view.routes_json = json.dumps(routes, ensure_ascii=False, default=_plain)
             self.view.selected = selected
-            self.view.scene = self.scene()
+            self.view.scene_json = json.dumps(self.view.scene, ensure_ascii=False,
+                                              default=_plain)
 
     def show(self):
         """Display the live widget, then a static copy of the current picture.

@@ -209,7 +209,7 @@ def _pixel(state, shape, ksize):
            f"the weight that sat on {name} in that window. {state['equation']} = {_values(state)}.")
     if s == 1:
         msg += (" The weights run backwards (rot180): this sum is one step of the full "
-                "correlation pad(δ, k − 1) ⋆ rot180(W).")
+                "correlation pad(δ, K − 1) ⋆ rot180(W).")
     state["message"] = msg
 
 

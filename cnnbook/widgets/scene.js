@@ -176,8 +176,18 @@ function render({ model, el }) {
   }
 
   function redraw() {
+    try {
+      drawScene();
+      delete el.dataset.error;
+    } catch (error) {            // keep the last picture; say what went wrong
+      el.dataset.error = String(error);
+      console.error("cnnbook explorer:", error);
+    }
+  }
+
+  function drawScene() {
     const scene = JSON.parse(model.get("scene_json") || "{}");
-    if (!scene || !scene.size) return;
+    if (!scene || !scene.size) { el.dataset.error = "no scene"; return; }
     const t0 = performance.now();
     const { svg: body, cells: boxes } = draw(scene, uid);
     cells = boxes;
@@ -189,6 +199,11 @@ function render({ model, el }) {
     version += 1;
     el.dataset.version = String(version);
     el.dataset.drawMs = (performance.now() - t0).toFixed(2);
+    // when the new picture is on screen: the frame after the one that paints it
+    const drawn = version;
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      if (drawn === version) el.dataset.shownAt = performance.now().toFixed(1);
+    }));
   }
 
   function updateMessage() {

@@ -164,7 +164,7 @@ class SceneAxes:
         self._xlim = self._ylim = None
         self._inverted = False
         self._equal = False
-        self._data = [np.inf, np.inf, -np.inf, -np.inf]
+        self._points = []
         self._title = None
         self._visible = True
 
@@ -172,12 +172,8 @@ class SceneAxes:
     def rect(self, x, y, w, h, face=None, edge=None, linewidth=1.0, dashed=False,
              hatched=False, zorder=1.0, gid=None):
         """A rectangle in data coordinates (the fast path of ``add_patch``)."""
-        self.items.append(["r", float(x), float(y), float(w), float(h), colour(face),
-                           colour(edge), float(linewidth), bool(dashed), bool(hatched),
-                           float(zorder), gid])
-        d = self._data
-        d[0], d[1] = min(d[0], x), min(d[1], y)
-        d[2], d[3] = max(d[2], x + w), max(d[3], y + h)
+        self.items.append(["r", x, y, w, h, colour(face), colour(edge), linewidth, dashed,
+                           hatched, zorder, gid])
 
     def add_patch(self, patch):
         (x, y), w, h = patch.get_xy(), patch.get_width(), patch.get_height()
@@ -242,8 +238,7 @@ class SceneAxes:
 
     def update_datalim(self, points):
         for x, y in points:
-            d = self._data
-            d[0], d[1], d[2], d[3] = min(d[0], x), min(d[1], y), max(d[2], x), max(d[3], y)
+            self._points.append((float(x), float(y)))
 
     def autoscale_view(self):
         pass
@@ -274,8 +269,20 @@ class SceneAxes:
             self.rect(x - width / 2, 0, width, h, c if fill else None, edgecolor, linewidth)
 
     # -- the scene ----------------------------------------------------------------
+    def _bounds(self):
+        """``[x0, y0, x1, y1]`` of every rectangle and data-limit point (inf when none)."""
+        xs = [p[0] for p in self._points]
+        ys = [p[1] for p in self._points]
+        for item in self.items:
+            if item[0] == "r":
+                xs += [item[1], item[1] + item[3]]
+                ys += [item[2], item[2] + item[4]]
+        if not xs:
+            return [np.inf, np.inf, -np.inf, -np.inf]
+        return [float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))]
+
     def scene(self):
-        d = self._data
+        d = self._bounds() if self._xlim is None or self._ylim is None else None
         if self._xlim is not None:
             xlim = self._xlim
         elif np.isfinite(d[0]):
