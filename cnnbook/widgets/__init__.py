@@ -24,7 +24,7 @@ explorer               state function       chapter    shows
 =====================  ===================  =========  ============================
 OutputSizeExplorer     output_size_state    3          windows and the output size
 FootprintExplorer      footprint_state      4          which δ and W make ∂E/∂x_ij
-StrideExplorer         stride_state         5          δ → expanded → padded → δ^(l−1)
+StrideExplorer         stride_state         5          δ → expanded → padded → dx    
 DepthExplorer          depth_state          6          per-filter partial maps and their sum
 PoolingExplorer        pooling_state        7          max/mean routing of δ
 DigitExplorer          digit_state          10         a test digit, its prediction and ∂E/∂x

@@ -1,18 +1,19 @@
-"""The depth/filter explorer of chapter 6: D input channels, N filters → per-filter partial maps.
+"""The depth/filter explorer of chapter 6: C input channels, F filters → per-filter partial maps.
 
-A convolution layer with D input channels and N filters has N·D kernels, one per
-(filter f, input channel d) pair. Going backwards, channel d of the input's
-sensitivity map (敏感度图) only meets channel d of each filter, and every filter adds
-its share::
+A convolution layer with C input channels and F filters has F·C kernels, one per
+(filter q, input channel c) pair. Going backwards, channel c of the gradient that
+reaches the input, dx = ∂E/∂a^(l−1), only meets channel c of each filter, and every
+filter adds its share::
 
-    partial_f   = crop_P( pad(δ1_f, K − 1) ⋆ rot180(W[f, d]) )   filter f's share of ∂E/∂x_d
-    ∂E/∂x_d     = Σ_f partial_f                                   N partial maps, one sum
-    dW[f, d]    = x_pad[d] ⋆ δ1_f                                 (valid correlation)
-    db[f]       = Σ δ_f
+    partial_q   = crop_P( pad(δ1_q, K − 1) ⋆ rot180(W[q, c]) )   filter q's share of dx_c
+    dx_c        = Σ_q partial_q                                   F partial maps, one sum
+    dW[q, c]    = a_pad[c] ⋆ δ1_q                                 (valid correlation)
+    db[q]       = Σ δ_q
 
-where δ1_f is δ_f expanded to stride 1 (chapter 5) and ⋆ is cross-correlation, so
-``pad(·, K − 1) ⋆`` is the full correlation (chapter 4). There are D such sums —
-δ^(l−1) has D maps, one per input channel, never N.
+where δ_q = ∂E/∂net_q, δ1_q is δ_q expanded to stride 1 (chapter 5) and ⋆ is
+cross-correlation, so ``pad(·, K − 1) ⋆`` is the full correlation (chapter 4). There
+are C such sums — dx = ∂E/∂a^(l−1) has C maps, one per input channel, never F — and
+δ^(l−1)_c = dx_c ⊙ f′(net^(l−1)_c) when layer l−1 has an activation.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def _error_text(err):
 
 
 def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padding=0):
-    """Filter by filter, how channel ``channel`` of δ^(l−1) = ∂E/∂x is assembled.
+    """Filter by filter, how channel ``channel`` of dx = ∂E/∂a^(l−1) is assembled.
 
     A seeded integer example (see ``_example``): input x (1, D, n, n), weights
     W (N, D, K, K), and the sensitivity map δ = ∂E/∂net (1, N, O, O) that reaches the
@@ -79,7 +80,7 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
     * ``partial_padded`` (N, n + 2P, n + 2P): the full correlation of δ1_f with
       rot180(W[f, d]); its P-wide border lands on padding cells. ``partial`` (N, n, n):
       the same cropped, filter f's contribution to ∂E/∂x_d;
-    * ``total`` (n, n): Σ_f partial_f = δ^(l−1)_d (before any activation factor f′);
+    * ``total`` (n, n): Σ_q partial_q = dx_c (δ^(l−1)_c = dx_c ⊙ f′(net^(l−1)_c));
     * ``dx``, ``dw``, ``db``: what ``cnnbook.conv2d_backward`` returns for the whole layer;
     * ``dW`` (N, K, K): dW[f, d] = x_pad[d] ⋆ δ1_f, channel d's slice of every filter's
       weight gradient; ``db_f`` (N,): Σ δ_f;
@@ -173,12 +174,12 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
 
 
 class DepthExplorer(Explorer):
-    """D input channels, N filters, input size, kernel, stride, padding and the shown channel d.
+    """C input channels, F filters, input size L, kernel K, stride S, padding P, shown channel c.
 
-    Chapter 6. One row per filter f: δ_f (expanded to stride 1 when S > 1, skipped
-    positions hatched) with its K − 1 grey rings of zeros, ⋆ rot180(W[f, d]) = partial_f
-    (grey border: lands on padding, cropped). The last row adds the N cropped partial
-    maps into δ^(l−1)_d. All partial maps and the sum share one colour scale, so
+    Chapter 6. One row per filter q: δ_q (expanded to stride 1 when S > 1, skipped
+    positions hatched) with its K − 1 grey rings of zeros, ⋆ rot180(W[q, c]) = partial_q
+    (grey border: lands on padding, cropped). The last row adds the F cropped partial
+    maps into dx_c = ∂E/∂a^(l−1)_c. All partial maps and the sum share one colour scale, so
     the sizes of the contributions can be compared by eye.
     """
 
@@ -330,7 +331,7 @@ class DepthExplorer(Explorer):
                     color=kernel_colour)
             right = max(right, cls._row(ax, items, [r"$\star$", "="], top, lw, row_h))
             top += row_h + rg
-        # the sum: partial_0 + … + partial_{N−1} = δ^(l−1)_d
+        # the sum: partial_0 + … + partial_{F−1} = dx_c
         items = [(state["partial"][f], "delta", f"partial {f}",
                   {"faces": cls._faces(state["partial"][f], norm), "ids": f"s{f}"})
                  for f in range(N)]

@@ -1,4 +1,4 @@
-"""The stride explorer of chapter 5: δ → expanded δ → padded ⋆ rot180(W) → δ^(l−1).
+"""The stride explorer of chapter 5: δ → expanded δ → padded ⋆ rot180(W) → dx = ∂E/∂a^(l−1).
 
 A stride-S convolution is the stride-1 convolution with only every S-th row and
 column kept. So its sensitivity map (敏感度图) δ is put back into the stride-1 map,
@@ -60,7 +60,7 @@ def stride_state(n, kernel, stride, padding, seed=0, *, delta=None, w=None):
     * ``padded_delta``: ``expanded`` with K − 1 zeros around (``pad_width`` = K − 1);
     * ``full``: ``padded_delta ⋆ rot180(W)``, the gradient of the *padded* input
       (L + 2P square); its outer P rings belong to the padding;
-    * ``dx``: ``full`` with the P border cropped — δ^(l−1) before the activation's
+    * ``dx``: ``full`` with the P border cropped — ∂E/∂a^(l−1), δ^(l−1) before the activation's
       f′, i.e. ∂E/∂x; ``reference_dx``: ``cb.conv2d_backward``'s dx for the same δ
       and W; ``matches`` and ``max_error`` compare the two;
     * ``uncovered``: the input rows (and, the input being square, columns) no window
@@ -143,15 +143,15 @@ def _notes(state, geometry):
         short = "a row and a column" if leftover == 1 else f"{leftover} rows and columns"
         notes.append(f"S = {S} does not divide L − K + 2P = {L - K + 2 * P}: the last {last} of "
                      f"the stride-1 map were skipped too, so expand to {M}×{M}, not to "
-                     f"(O − 1)S + 1 = {smallest}×{smallest}, which would leave δ^(l−1) "
+                     f"(O − 1)S + 1 = {smallest}×{smallest}, which would leave dx "
                      f"{short} short.")
     Q = M + 2 * (K - 1)
     pad = (f"Pad with K − 1 = {_plural(K - 1, 'ring')} of zeros → {Q}×{Q}" if K > 1 else
            f"K − 1 = 0: no padding ({Q}×{Q})")
     notes.append(f"{pad}; ⋆ rot180(W) → {L + 2 * P}×{L + 2 * P}, the gradient of the padded input "
                  f"(L + 2P = {L + 2 * P})"
-                 + (f"; crop its P = {P} border (the padding cells' share) → δ^(l−1), {L}×{L}."
-                    if P else f"; with P = 0 there is nothing to crop: δ^(l−1) is {L}×{L}."))
+                 + (f"; crop its P = {P} border (the padding cells' share) → dx = ∂E/∂a^(l−1), {L}×{L}."
+                    if P else f"; with P = 0 there is nothing to crop: dx = ∂E/∂a^(l−1) is {L}×{L}."))
     notes.append("It equals cb.conv2d_backward's dx (max error 0)." if state["matches"] else
                  f"It differs from cb.conv2d_backward's dx by {state['max_error']:.1e}.")
     uncovered = state["uncovered"]
@@ -176,7 +176,7 @@ def _notes(state, geometry):
 
 
 class StrideExplorer(Explorer):
-    """Input size L, kernel K, stride S, padding P → each step of δ^(l−1) at stride S.
+    """Input size L, kernel K, stride S, padding P → each step of dx = ∂E/∂a^(l−1) at stride S.
 
     Chapter 5. Top row: δ (O×O) → the expanded δ at stride 1 (inserted zeros hatched) →
     padded with K − 1 zeros (grey ring) ⋆ rot180(W). Bottom row: = the gradient of the
