@@ -450,19 +450,25 @@ class PoolingExplorer(Explorer):
                         skipped=state["coverage"] == 0, ids="u", id_offset=0,
                         faces=PoolingExplorer._delta_faces(up))
         small = 8 if left <= 8 else 6
+        faces = PoolingExplorer._delta_faces(up)
         for (r, c), count in np.ndenumerate(counts):
             if count >= 2:   # the number low in the cell, its count high: never on top
-                ax.text(p + c + 0.5, p + r + 0.7, _fmt(up[r, c]), ha="center", va="center",
-                        fontsize=fontsize - 2, zorder=6)
-                ax.text(p + c + 0.5, p + r + 0.27, f"×{count}", ha="center", va="center",
-                        fontsize=small, color="#222222", zorder=6)
+                ink = viz._text_colour(faces[r][c])
+                ax.text(p + c + 0.5, p + r + 0.68, _fmt(up[r, c]), ha="center", va="center",
+                        fontsize=fontsize - 2, color=ink, zorder=6)
+                ax.text(p + c + 0.5, p + r + 0.3, f"×{count}", ha="center", va="center",
+                        fontsize=small, color=ink, zorder=6)
         if state["mode"] == "max":
             O = state["output_size"]
+            nested = {}
             for idx in range(O * O):   # where each window's δ lands, framed in its colour
                 u, v = divmod(idx, O)
-                r, c = state["argmax"][u, v]
-                PoolingExplorer._frame(ax, p + r + 0.06, p + c + 0.06, 0.88,
-                                       window_colour(u, v, O))
+                r, c = (int(a) for a in state["argmax"][u, v])
+                inset = 0.06 + 0.09 * nested.get((r, c), 0)   # several windows: nested frames
+                nested[(r, c)] = nested.get((r, c), 0) + 1
+                if inset < 0.45:
+                    PoolingExplorer._frame(ax, p + r + inset, p + c + inset, 1 - 2 * inset,
+                                           window_colour(u, v, O), linewidth=2.0)
         ax.set_xlim(-0.05, left + 0.05)
         ax.set_ylim(left + 0.05, -0.05)
         what = "routes" if state["mode"] == "max" else "windows"

@@ -270,7 +270,7 @@ class StrideExplorer(Explorer):
         ax.set_xlim(-0.2, width + 0.2)
         ax.set_ylim(height + 0.2, -0.2)
         title = (f"L={L}, K={K}, S={S}, P={P}:  δ {O}×{O} → stride-1 map {M}×{M} "
-                 f"= L−K+2P+1 → δ^(l−1) {L}×{L}")
+                 f"= L−K+2P+1 → dx {L}×{L}")
         if state["leftover"]:
             title += f"\n(S does not divide L−K+2P = {L - K + 2 * P}: not (O−1)S+1 = {state['smallest']})"
         ax.set_title(title, fontsize=11)
