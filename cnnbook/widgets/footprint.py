@@ -260,9 +260,12 @@ class FootprintExplorer(Explorer):
     the δ cell is outlined and the window of its output is outlined on the input,
     each pixel coloured like the weight it meets.
 
-    Select with the row/column sliders and the mode buttons: the picture is an
-    ``ipywidgets.Image`` (a PNG, so it never flickers), and an image cannot report
-    where it was clicked. The row/column sliders follow the selected map's size.
+    Select with the row/column sliders and the mode buttons (the sliders follow the
+    selected map's size), or point at any cell of the live picture: a δ cell lights
+    the input cells and weights it reaches, an input cell the δ cells and weights of
+    its ∂E/∂x, with the sum written out (``state["routes"]``, from
+    :mod:`cnnbook.derivation`). Each δ cell keeps the δ colour; a frame in the colour
+    of its weight pairs them.
     """
 
     controls = {"n": (2, 8, "input size L"), "kernel": (1, 5, "kernel K"),
