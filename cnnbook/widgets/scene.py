@@ -299,6 +299,9 @@ class SceneAxes:
             ylim = [1.0, 0.0] if self._inverted else [0.0, 1.0]
         if self._visible and (self._ticks["x"] or self._ticks["y"]):
             y0, x0 = ylim[0], xlim[0]
+            if self._ticks["x"] and ylim[0] < ylim[1]:   # room under the axis for its labels
+                lines = max(label.count("\n") + 1 for _, label, _ in self._ticks["x"])
+                ylim = [ylim[0] - 0.07 * lines * (ylim[1] - ylim[0]), ylim[1]]
             self.rect(xlim[0], y0, xlim[1] - xlim[0], 0, None, "#444444", 0.8)
             for x, label, size in self._ticks["x"]:
                 self.text(x, y0 - 0.01 * abs(ylim[1] - y0), label, ha="center", va="top",
