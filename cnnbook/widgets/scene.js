@@ -153,15 +153,17 @@ function render({ model, el }) {
         const box = cells[other];
         if (!box) continue;
         on.push(other);
-        html += `<rect data-on="${other}" x="${(box[0] + 1.5).toFixed(1)}" y="${(box[1] + 1.5).toFixed(1)}" ` +
-          `width="${Math.max(box[2] - 3, 1).toFixed(1)}" height="${Math.max(box[3] - 3, 1).toFixed(1)}" ` +
-          `fill="none" stroke="#CC79A7" stroke-width="3"/>`;
+        // black with a white core: visible on every face colour, unlike any one hue
+        const geo = `x="${(box[0] + 1.5).toFixed(1)}" y="${(box[1] + 1.5).toFixed(1)}" ` +
+          `width="${Math.max(box[2] - 3, 1).toFixed(1)}" height="${Math.max(box[3] - 3, 1).toFixed(1)}"`;
+        html += `<rect data-on="${other}" ${geo} fill="none" stroke="#000000" stroke-width="3.5"/>` +
+          `<rect ${geo} fill="none" stroke="#FFFFFF" stroke-width="1.2"/>`;
       }
       const box = cells[gid];
       if (box) {
         html += `<rect data-on="${gid}" class="source" x="${(box[0] + 1).toFixed(1)}" y="${(box[1] + 1).toFixed(1)}" ` +
           `width="${Math.max(box[2] - 2, 1).toFixed(1)}" height="${Math.max(box[3] - 2, 1).toFixed(1)}" ` +
-          `fill="none" stroke="#000000" stroke-width="4"/>`;
+          `fill="none" stroke="#000000" stroke-width="5"/>`;
       }
     }
     layer.innerHTML = html;
