@@ -5,9 +5,12 @@ proves that a student who opens a chapter and runs it sees the widget, can move 
 slider and sees the text and the picture change. Each test copies a chapter into a
 temporary JupyterLab root, opens it, clears and runs every cell (Run ▸ Run All Cells),
 finds an explorer by the description of one of its sliders, moves that slider with
-the keyboard and checks that the label now says exactly what the explorer's state
-function says for the new setting, and that the <img> shows a new, decodable PNG
-whose pixels differ.
+the keyboard and checks that the message now says exactly what the explorer's state
+function says for the new setting, and that the picture (SVG drawn by the browser from
+the explorer's scene) was redrawn and looks different; it drags a slider and checks
+that the picture follows before the mouse is let go; it clicks or hovers a cell and
+checks the highlighted set against the explorer's routes. It also measures, and
+prints, the time from a slider key to the new picture on screen (no assertion on it).
 
 Needs Debian's Chromium at /usr/bin/chromium (never a browser download) and
 Playwright from PyPI (requirements-browser.txt); without either the module skips,
@@ -275,10 +278,12 @@ def open_and_run(page, lab, notebook):
 
 
 def explorer(page, description):
-    """The explorer (VBox: controls, label, picture) that has a control called ``description``."""
+    """The explorer (VBox: controls, then the picture drawn by the browser) that has a
+    control called ``description``; its picture element is ``.cnnbook-explorer``."""
     box = page.locator(".widget-vbox").filter(has=page.get_by_text(description, exact=True))
     expect(box).to_have_count(1)
     box.scroll_into_view_if_needed()
+    expect(box.locator(".cnnbook-explorer svg.cnnbook-picture rect").first).to_be_attached()
     return box
 
 
@@ -289,80 +294,163 @@ def slider(box, description):
     return control.locator(".noUi-handle"), control.locator(".widget-readout")
 
 
-def picture(image, size):
-    """What the <img> shows now: its src, a digest of its PNG and its pixels on screen.
-
-    Checks first that the PNG decodes to ``size``: the picture is neither blank nor broken.
-    """
-    shown = image.evaluate("""async img => {
-        await img.decode();
-        const png = await (await fetch(img.src)).arrayBuffer();
-        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", png));
-        return {src: img.src, size: [img.naturalWidth, img.naturalHeight],
-                png: Array.from(digest, b => b.toString(16).padStart(2, "0")).join("")};
+def picture(box):
+    """What the picture shows now: its version, a digest of its SVG, its pixels on screen."""
+    view = box.locator(".cnnbook-explorer")
+    shown = view.evaluate("""async el => {
+        const svg = el.querySelector("svg.cnnbook-picture");
+        const text = new TextEncoder().encode(svg.innerHTML);
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", text));
+        return {version: el.dataset.version, cells: svg.querySelectorAll("rect").length,
+                svg: Array.from(digest, b => b.toString(16).padStart(2, "0")).join("")};
     }""")
-    assert tuple(shown.pop("size")) == size, f"the picture is not {size}"
-    shown["pixels"] = image.screenshot()
+    assert shown["cells"] > 0, "the picture is empty"
+    shown["pixels"] = view.locator("svg.cnnbook-picture").screenshot()
     return shown
 
 
-def snapshot(box, message, size):
-    """The explorer's label (checked to say ``message``) and its picture."""
-    expect(box.locator(".widget-html-content")).to_have_text(message)
-    return picture(box.locator("img.widget-image"), size)
+def snapshot(box, message):
+    """The explorer's message (checked to say ``message``) and its picture."""
+    expect(box.locator(".cnnbook-message")).to_have_text(message)
+    return picture(box)
 
 
-def assert_redrawn(box, message, size, before):
-    """The label now says ``message``; the picture is a new PNG and looks different."""
-    image = box.locator("img.widget-image")
-    expect(box.locator(".widget-html-content")).to_have_text(message)
-    expect(image).not_to_have_attribute("src", before["src"])
-    now = picture(image, size)
-    assert now["png"] != before["png"], "a new <img> src, but the same PNG as before"
-    assert now["pixels"] != before["pixels"], "a new PNG, but the page looks the same"
+def assert_redrawn(box, message, before):
+    """The message now says ``message``; the picture was redrawn and looks different."""
+    expect(box.locator(".cnnbook-message")).to_have_text(message)
+    expect(box.locator(".cnnbook-explorer")).not_to_have_attribute("data-version",
+                                                                   before["version"])
+    now = picture(box)
+    assert now["svg"] != before["svg"], "redrawn, but the same picture as before"
+    assert now["pixels"] != before["pixels"], "a new picture, but the page looks the same"
     return now
 
 
-def _size(explorer_class):
-    width, height = explorer_class.figsize
-    return round(width * 100), round(height * 100)      # viz.figure_png: dpi 100, not tight
+_STAMP_KEYS = """() => { window.__cnnbookKey = null;
+    document.addEventListener("keydown", () => { window.__cnnbookKey = performance.now(); },
+                              {capture: true}); }"""
+
+
+def timed_step(box, handle, key):
+    """Press ``key`` on a slider's handle: ms from the key to the new picture on screen."""
+    view = box.locator(".cnnbook-explorer")
+    before = view.get_attribute("data-version")
+    handle.press(key)
+    expect(view).not_to_have_attribute("data-version", before)
+    box.page.wait_for_function(
+        "el => el.dataset.shownAt && +el.dataset.shownAt >= window.__cnnbookKey",
+        arg=view.element_handle())
+    return view.evaluate("el => [+el.dataset.shownAt - window.__cnnbookKey, +el.dataset.drawMs]")
+
+
+def report(name, steps):
+    """Print what a reader waits, slider key → new picture on screen (no assertion), and
+    how much of it the browser spends drawing the SVG."""
+    times = sorted(total for total, _ in steps)
+    draws = sorted(draw for _, draw in steps)
+    median = times[len(times) // 2]
+    print(f"\n{name}: slider change → new picture on screen in Chromium, {len(times)} steps: "
+          f"median {median:.0f} ms, max {times[-1]:.0f} ms (drawing the SVG: median "
+          f"{draws[len(draws) // 2]:.0f} ms)")
+    return median
 
 
 # -- the tests ------------------------------------------------------------------
 
-def test_stride_explorer_follows_the_keyboard(page, lab):
-    """Chapter 5: stride 2 → 3 → 2 with the arrow keys redraws the label and the picture."""
-    size = _size(StrideExplorer)
+def test_stride_explorer_follows_the_keyboard_and_the_pointer(page, lab, capsys):
+    """Chapter 5: stride 2 → 3 → 2 with the arrow keys redraws the message and the picture;
+    clicking a cell of dx highlights the δ cells and weights of its sum; dragging the
+    input-size slider redraws while the mouse is still down."""
     with evidence_on_failure(page, lab, "stride"):
         open_and_run(page, lab, "05_stride_expansion.ipynb")
+        page.evaluate(_STAMP_KEYS)
         box = explorer(page, "stride S")
         handle, readout = slider(box, "stride S")
-        expect(readout).to_have_text("2")         # the notebook's setting: L=5, F=3, S=2, P=1
-        start = snapshot(box, stride_state(5, 3, 2, 1)["message"], size)
+        expect(readout).to_have_text("2")         # the notebook's setting: L=5, K=3, S=2, P=1
+        start = snapshot(box, stride_state(5, 3, 2, 1)["message"])
 
         handle.press("ArrowRight")
         expect(readout).to_have_text("3")
-        moved = assert_redrawn(box, stride_state(5, 3, 3, 1)["message"], size, start)
+        moved = assert_redrawn(box, stride_state(5, 3, 3, 1)["message"], start)
 
         handle.press("ArrowLeft")
         expect(readout).to_have_text("2")
-        back = assert_redrawn(box, stride_state(5, 3, 2, 1)["message"], size, moved)
-        assert back["png"] == start["png"], "stride 2 again, but not the same picture"
+        back = assert_redrawn(box, stride_state(5, 3, 2, 1)["message"], moved)
+        assert back["svg"] == start["svg"], "stride 2 again, but not the same picture"
+
+        # point at a cell: dx[1, 1] → the δ cells, their places and the taps of its sum
+        view = box.locator(".cnnbook-explorer")
+        view.locator('rect[data-gid="x:1,1"]').click()
+        expected = StrideExplorer(n=5, kernel=3, stride=2, padding=1).view.routes["x:1,1"]
+        expect(view).to_have_attribute("data-source", "x:1,1")
+        assert json.loads(view.get_attribute("data-highlighted")) == sorted(expected["on"])
+        assert view.locator(".cnnbook-route").inner_text() == expected["text"]
+        view.locator('rect[data-gid="x:1,1"]').click()       # a second click lets go
+        expect(view).to_have_attribute("data-source", "")
+
+        # time the response: stride and kernel up and down, key → picture on screen
+        times = []
+        for name, keys in (("stride S", ["ArrowRight", "ArrowLeft"] * 2),
+                           ("kernel K", ["ArrowRight", "ArrowRight", "ArrowLeft", "ArrowLeft"]),
+                           ("input size L", ["ArrowRight", "ArrowRight", "ArrowLeft", "ArrowLeft"])):
+            knob, _ = slider(box, name)
+            times += [timed_step(box, knob, key) for key in keys]
+        with capsys.disabled():
+            report("stride explorer", times)
+
+        # drag: the picture follows the hand before the mouse is let go
+        knob, readout = slider(box, "input size L")
+        before = int(view.get_attribute("data-version"))
+        area = knob.bounding_box()
+        page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+        page.mouse.down()
+        for step in range(1, 9):
+            page.mouse.move(area["x"] + area["width"] / 2 + 25 * step,
+                            area["y"] + area["height"] / 2, steps=3)
+            page.wait_for_timeout(120)
+        during = int(view.get_attribute("data-version"))
+        page.mouse.up()
+        assert during >= before + 2, "the picture did not follow the drag"
+        value = int(readout.inner_text())
+        expect(box.locator(".cnnbook-message")).to_have_text(
+            stride_state(value, 3, 2, 1)["message"])
 
 
-def test_pooling_explorer_follows_the_keyboard_and_the_mode_buttons(page, lab):
-    """Chapter 7: window 2 → 3 with the arrow key, then max → mean with a click."""
-    size = _size(PoolingExplorer)
+def test_pooling_explorer_follows_the_keyboard_the_buttons_and_the_pointer(page, lab, capsys):
+    """Chapter 7: window 2 → 3 with the arrow key, max → mean with a click, and pointing
+    at a pooled cell lights its window and the cell its δ lands in."""
     with evidence_on_failure(page, lab, "pooling"):
         open_and_run(page, lab, "07_pooling_backward.ipynb")
+        page.evaluate(_STAMP_KEYS)
         box = explorer(page, "window K")
         handle, readout = slider(box, "window K")
         expect(readout).to_have_text("2")   # the notebook ends back at max, L=4, K=2, S=2, P=0
-        start = snapshot(box, pooling_state("max", 4, 2, 2, 0)["message"], size)
+        start = snapshot(box, pooling_state("max", 4, 2, 2, 0)["message"])
 
         handle.press("ArrowRight")
         expect(readout).to_have_text("3")
-        moved = assert_redrawn(box, pooling_state("max", 4, 3, 2, 0)["message"], size, start)
+        moved = assert_redrawn(box, pooling_state("max", 4, 3, 2, 0)["message"], start)
 
         box.get_by_role("button", name="mean", exact=True).click()
-        assert_redrawn(box, pooling_state("mean", 4, 3, 2, 0)["message"], size, moved)
+        assert_redrawn(box, pooling_state("mean", 4, 3, 2, 0)["message"], moved)
+        box.get_by_role("button", name="max", exact=True).click()
+        handle.press("ArrowLeft")
+        expect(box.locator(".cnnbook-message")).to_have_text(
+            pooling_state("max", 4, 2, 2, 0)["message"])
+
+        view = box.locator(".cnnbook-explorer")
+        view.locator('rect[data-gid="o:1,0"]').hover()
+        expected = PoolingExplorer(mode="max", n=4, window=2, stride=2).view.routes["o:1,0"]
+        expect(view).to_have_attribute("data-source", "o:1,0")
+        assert json.loads(view.get_attribute("data-highlighted")) == sorted(expected["on"])
+        (i, j), = pooling_state("max", 4, 2, 2, 0)["routes"]["lands"][(1, 0)]
+        assert f"u:{i},{j}" in expected["on"] and "x:2,0" in expected["on"]
+
+        times = []
+        for name, keys in (("window K", ["ArrowRight", "ArrowLeft"] * 2),
+                           ("input size L", ["ArrowRight"] * 3 + ["ArrowLeft"] * 3),
+                           ("stride S", ["ArrowLeft", "ArrowRight"])):
+            knob, _ = slider(box, name)
+            times += [timed_step(box, knob, key) for key in keys]
+        with capsys.disabled():
+            report("pooling explorer", times)

@@ -81,8 +81,8 @@ def test_there_are_D_sensitivity_maps_not_N():
     assert state["counts"] == {"sensitivity_maps": 2, "partials_per_map": 4,
                                "kernels": 8, "biases": 4}
     message = state["message"]
-    assert "D = 2 sensitivity maps" in message and "N = 4 partial maps" in message
-    assert "N·D = 4·2 = 8 kernels of 3×3" in message and "N = 4 biases" in message
+    assert "C = 2 sensitivity maps" in message and "F = 4 partial maps" in message
+    assert "F·C = 4·2 = 8 kernels of 3×3" in message and "F = 4 biases" in message
     assert "dx has shape (1, 2, 5, 5)" in message and "max error 0" in message
 
 
@@ -166,7 +166,7 @@ def test_state_rejects_what_no_slider_can_reach():
 # -- the view ------------------------------------------------------------------
 
 def png(view):
-    return bytes(view.image.value)
+    return view.png()
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_view_starts_with_the_state_of_its_defaults(view):
                            "stride": 1, "padding": 0}
     assert same_state(view.state, depth_state(3, 2, 5, 3, 0))
     assert png(view).startswith(PNG)
-    assert "sensitivity maps" in view.label.value
+    assert "sensitivity maps" in view.view.message
 
 
 def test_moving_sliders_recomputes_state_and_picture(view):
@@ -194,7 +194,7 @@ def test_moving_sliders_recomputes_state_and_picture(view):
     assert png(view) != before
     state = view.update(stride=2, padding=1, n=6)
     assert same_state(state, depth_state(3, 3, 6, 3, 2, stride=2, padding=1))
-    assert view.state["message"].split("\n")[0] in view.label.value
+    assert view.state["message"].split("\n")[0] in view.view.message
 
 
 def test_limits_clamp_the_channel_when_D_shrinks(view):
@@ -227,13 +227,13 @@ def test_figure_has_a_row_per_filter_and_grows_with_N(view):
     big = view.figure().get_size_inches()
     assert big[1] > small[1]
     texts = [t.get_text() for t in view.figure().axes[0].texts]
-    assert [t for t in texts if t.startswith("filter ")] == [f"filter {f}" for f in range(4)]
+    assert [t for t in texts if t.startswith("filter ")] == [f"filter q={q}" for q in range(4)]
     assert sum(t.startswith("partial ") for t in texts) == 8   # 4 rows + 4 in the sum
 
 
 def test_impossible_setting_draws_a_note(view):
     state = view.update(n=3, kernel=4, padding=0)
-    assert not state["fits"] and "Impossible" in view.label.value
+    assert not state["fits"] and "Impossible" in view.view.message
     assert png(view).startswith(PNG)
     texts = [t.get_text() for t in view.figure().axes[0].texts]
     assert any("no window fits" in t for t in texts)

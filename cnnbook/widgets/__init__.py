@@ -7,12 +7,17 @@ The pattern (every explorer of the course follows it)::
     view.update(stride=1)          # same as moving the slider: recomputes view.state
     view.show()                    # the live widget, then a static copy of the picture
 
-The picture is drawn with matplotlib's Agg renderer into an ``ipywidgets.Image``.
-Changing a control swaps the PNG inside one image element, so nothing flickers; it
-needs no extra front-end extension (no ipympl), renders in JupyterLab, Notebook
-and Voilà alike, and a headless test can check the arrays behind it. ``show()``
-also leaves a static PNG of the starting setting in the notebook, so a reader on
-GitHub, nbval and a printed handout all see the picture without a kernel.
+The live picture is drawn by the browser: ``draw(fig, state)`` runs on a
+:class:`~cnnbook.widgets.scene.SceneFigure`, which records the cells and labels in a
+few milliseconds, and ``scene.js`` (through ``anywidget``, installed with the course)
+draws them as SVG, so the sliders update while they are dragged. Pointing at a cell
+(hover or click) highlights its route — where its gradient goes — in every panel;
+the routes come from the state functions (``state["routes"]``). ``show()`` also
+leaves a static PNG of the starting setting (the same ``draw`` on matplotlib), so a
+reader on GitHub, nbval and a printed handout see the picture without a kernel; the
+widget's own output then reads as one line, "interactive explorer — run the notebook
+to move the sliders". It renders in JupyterLab, Notebook 7 and Voilà alike, and a
+headless test can check the arrays behind it.
 
 A state function never fails on a setting a control can reach: an impossible
 setting (a kernel larger than the padded input, say) gives a state whose
@@ -24,7 +29,7 @@ explorer               state function       chapter    shows
 =====================  ===================  =========  ============================
 OutputSizeExplorer     output_size_state    3          windows and the output size
 FootprintExplorer      footprint_state      4          which δ and W make ∂E/∂x_ij
-StrideExplorer         stride_state         5          δ → expanded → padded → δ^(l−1)
+StrideExplorer         stride_state         5          δ → expanded → padded → dx    
 DepthExplorer          depth_state          6          per-filter partial maps and their sum
 PoolingExplorer        pooling_state        7          max/mean routing of δ
 DigitExplorer          digit_state          10         a test digit, its prediction and ∂E/∂x

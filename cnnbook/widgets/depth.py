@@ -1,18 +1,19 @@
-"""The depth/filter explorer of chapter 6: D input channels, N filters → per-filter partial maps.
+"""The depth/filter explorer of chapter 6: C input channels, F filters → per-filter partial maps.
 
-A convolution layer with D input channels and N filters has N·D kernels, one per
-(filter f, input channel d) pair. Going backwards, channel d of the input's
-sensitivity map (敏感度图) only meets channel d of each filter, and every filter adds
-its share::
+A convolution layer with C input channels and F filters has F·C kernels, one per
+(filter q, input channel c) pair. Going backwards, channel c of the gradient that
+reaches the input, dx = ∂E/∂a^(l−1), only meets channel c of each filter, and every
+filter adds its share::
 
-    partial_f   = crop_P( pad(δ1_f, K − 1) ⋆ rot180(W[f, d]) )   filter f's share of ∂E/∂x_d
-    ∂E/∂x_d     = Σ_f partial_f                                   N partial maps, one sum
-    dW[f, d]    = x_pad[d] ⋆ δ1_f                                 (valid correlation)
-    db[f]       = Σ δ_f
+    partial_q   = crop_P( pad(δ1_q, K − 1) ⋆ rot180(W[q, c]) )   filter q's share of dx_c
+    dx_c        = Σ_q partial_q                                   F partial maps, one sum
+    dW[q, c]    = a_pad[c] ⋆ δ1_q                                 (valid correlation)
+    db[q]       = Σ δ_q
 
-where δ1_f is δ_f expanded to stride 1 (chapter 5) and ⋆ is cross-correlation, so
-``pad(·, K − 1) ⋆`` is the full correlation (chapter 4). There are D such sums —
-δ^(l−1) has D maps, one per input channel, never N.
+where δ_q = ∂E/∂net_q, δ1_q is δ_q expanded to stride 1 (chapter 5) and ⋆ is
+cross-correlation, so ``pad(·, K − 1) ⋆`` is the full correlation (chapter 4). There
+are C such sums — dx = ∂E/∂a^(l−1) has C maps, one per input channel, never F — and
+δ^(l−1)_c = dx_c ⊙ f′(net^(l−1)_c) when layer l−1 has an activation.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from ..conv import conv2d_backward
 from ..primitives import correlate2d, crop2d, expand_sensitivity, pad2d, rot180
 from ..shapes import _check_int
 from .base import Explorer
+from .routes import _num, conv_routes, sum_text
 
 __all__ = ["depth_state", "DepthExplorer"]
 
@@ -61,7 +63,7 @@ def _error_text(err):
 
 
 def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padding=0):
-    """Filter by filter, how channel ``channel`` of δ^(l−1) = ∂E/∂x is assembled.
+    """Filter by filter, how channel ``channel`` of dx = ∂E/∂a^(l−1) is assembled.
 
     A seeded integer example (see ``_example``): input x (1, D, n, n), weights
     W (N, D, K, K), and the sensitivity map δ = ∂E/∂net (1, N, O, O) that reaches the
@@ -78,7 +80,7 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
     * ``partial_padded`` (N, n + 2P, n + 2P): the full correlation of δ1_f with
       rot180(W[f, d]); its P-wide border lands on padding cells. ``partial`` (N, n, n):
       the same cropped, filter f's contribution to ∂E/∂x_d;
-    * ``total`` (n, n): Σ_f partial_f = δ^(l−1)_d (before any activation factor f′);
+    * ``total`` (n, n): Σ_q partial_q = dx_c (δ^(l−1)_c = dx_c ⊙ f′(net^(l−1)_c));
     * ``dx``, ``dw``, ``db``: what ``cnnbook.conv2d_backward`` returns for the whole layer;
     * ``dW`` (N, K, K): dW[f, d] = x_pad[d] ⋆ δ1_f, channel d's slice of every filter's
       weight gradient; ``db_f`` (N,): Σ δ_f;
@@ -110,10 +112,11 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
         state.update(output=0, size1=0, x=None, w=None, delta=None, delta1=empty,
                      delta_padded=empty, kernels=empty, partial_padded=empty, partial=empty,
                      total=np.zeros((0, 0)), dx=None, dw=None, db=None, dW=empty,
-                     db_f=np.zeros(N), errors={}, matches=False)
+                     db_f=np.zeros(N), errors={}, matches=False,
+                     routes={"delta": {}, "input": {}})
         state["message"] = (
             f"Impossible: the kernel K = {K} is larger than the padded input "
-            f"n + 2P = {n} + 2·{P} = {padded}, so not one window fits: the layer has no "
+            f"L + 2P = {n} + 2·{P} = {padded}, so not one window fits: the layer has no "
             f"output and no δ to send back. Use a kernel of at most {padded}, or padding "
             f"of at least {need}.")
         return state
@@ -137,51 +140,51 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
               "db": float(np.abs(db_f - db).max())}
     matches = max(errors.values()) <= 1e-12
     state.update(output=O, size1=size1, x=x, w=w, delta=delta, delta1=delta1,
+                 routes=conv_routes(n, K, S, P),
                  delta_padded=delta_padded, kernels=kernels, partial_padded=partial_padded,
                  partial=partial, total=total, dx=dx, dw=dw, db=db, dW=dW, db_f=db_f,
                  errors=errors, matches=matches)
 
-    terms = " + ".join(f"partial_{f}" for f in range(N))
+    terms = " + ".join(f"partial_{q}" for q in range(N))
     notes = [
-        f"D = {D} input {'channel' if D == 1 else 'channels'} → δ^(l−1) has D = {D} "
+        f"C = {D} input {'channel' if D == 1 else 'channels'} → dx = ∂E/∂a^(l−1) has C = {D} "
         f"sensitivity {'map' if D == 1 else 'maps'}, one per input channel (dx has shape "
-        f"{tuple(dx.shape)}), whatever N is.",
-        f"N = {N} {'filter' if N == 1 else 'filters'} → each of those maps is the sum of "
-        f"N = {N} partial {'map' if N == 1 else 'maps'}, one per filter: channel d = {d} "
-        f"uses channel {d} of every filter, δ^(l−1)_{d} = Σ_f δ_f ⋆full rot180(W[f, {d}]).",
-        f"The layer has N·D = {N}·{D} = {_plural(N * D, 'kernel')} of {K}×{K} and N = {N} "
+        f"{tuple(dx.shape)}), whatever F is.",
+        f"F = {N} {'filter' if N == 1 else 'filters'} → each of those maps is the sum of "
+        f"F = {N} partial {'map' if N == 1 else 'maps'}, one per filter q: channel c = {d} "
+        f"uses channel {d} of every filter, dx_{d} = Σ_q δ_q ⋆full rot180(W[q, {d}]).",
+        f"The layer has F·C = {N}·{D} = {_plural(N * D, 'kernel')} of {K}×{K} and F = {N} "
         f"{'bias' if N == 1 else 'biases'}.",
     ]
     if S > 1:
-        notes.append(f"Stride S = {S}: each {O}×{O} δ_f is first expanded to the stride-1 "
-                     f"size n + 2P − K + 1 = {size1} (zeros where the stride skipped, hatched).")
+        notes.append(f"Stride S = {S}: each {O}×{O} δ_q is first expanded to the stride-1 "
+                     f"size L + 2P − K + 1 = {size1} (zeros where the stride skipped, hatched).")
     if P > 0:
         notes.append(f"Padding P = {P}: the full correlation is {padded}×{padded}; its "
                      f"grey border is the gradient of padding cells, which is cropped.")
     verdict = "equals" if matches else "does NOT equal"
     notes.append(
         f"Check: {terms} {verdict} cnnbook.conv2d_backward's dx[:, {d}] (max error "
-        f"{_error_text(errors['dx'])}); dW[f, {d}] = x_{d} ⋆ δ_f for the {_plural(N, 'filter')} "
-        f"(max error {_error_text(errors['dW'])}); db_f = Σ δ_f = "
+        f"{_error_text(errors['dx'])}); dW[q, {d}] = a_{d} ⋆ δ_q for the {_plural(N, 'filter')} "
+        f"(max error {_error_text(errors['dW'])}); db_q = Σ δ_q = "
         f"({', '.join(f'{v:g}' for v in db_f)}).")
-    notes.append(f"If layer l−1 has an activation, multiply the sum by f′(net^(l−1)_{d}) "
-                 f"afterwards.")
+    notes.append(f"δ^(l−1)_{d} = dx_{d} ⊙ f′(net^(l−1)_{d}) when layer l−1 has an activation f.")
     state["message"] = "\n".join(notes)
     return state
 
 
 class DepthExplorer(Explorer):
-    """D input channels, N filters, input size, kernel, stride, padding and the shown channel d.
+    """C input channels, F filters, input size L, kernel K, stride S, padding P, shown channel c.
 
-    Chapter 6. One row per filter f: δ_f (expanded to stride 1 when S > 1, skipped
-    positions hatched) with its K − 1 grey rings of zeros, ⋆ rot180(W[f, d]) = partial_f
-    (grey border: lands on padding, cropped). The last row adds the N cropped partial
-    maps into δ^(l−1)_d. All partial maps and the sum share one colour scale, so
+    Chapter 6. One row per filter q: δ_q (expanded to stride 1 when S > 1, skipped
+    positions hatched) with its K − 1 grey rings of zeros, ⋆ rot180(W[q, c]) = partial_q
+    (grey border: lands on padding, cropped). The last row adds the F cropped partial
+    maps into dx_c = ∂E/∂a^(l−1)_c. All partial maps and the sum share one colour scale, so
     the sizes of the contributions can be compared by eye.
     """
 
-    controls = {"channels": (1, 3, "channels D"), "filters": (1, 4, "filters N"),
-                "channel": (0, 2, "shown channel d"), "n": (3, 6, "input size n"),
+    controls = {"channels": (1, 3, "channels C"), "filters": (1, 4, "filters F"),
+                "channel": (0, 2, "shown channel c"), "n": (3, 6, "input size L"),
                 "kernel": (1, 4, "kernel K"), "stride": (1, 2, "stride S"),
                 "padding": (0, 1, "padding P")}
     defaults = {"channels": 3, "filters": 2, "channel": 0, "n": 5, "kernel": 3,
@@ -205,6 +208,45 @@ class DepthExplorer(Explorer):
     def limits(self, values):
         return {"channel": (0, values["channels"] - 1)}
 
+    def routes(self, state):
+        """Point at a cell of the sum: in every filter's row, the δ cells and taps of its
+        term, and the sum over filters written out; point at a δ cell: the input cells its
+        window reaches in its partial map and in the sum."""
+        if not state["fits"]:
+            return {}
+        K, S, N, d = state["kernel"], state["stride"], state["filters"], state["channel"]
+        delta, w = state["delta"][0], state["w"]
+        routes = state["routes"]
+        out = {}
+
+        def rot(f, m, n):
+            return f"r{f}:{K - 1 - m},{K - 1 - n}"
+
+        for (i, j), pairs in routes["input"].items():
+            on, lines, total = [f"x:{i},{j}"], [], 0.0
+            for f in range(N):
+                on += [f"d{f}:{u * S},{v * S}" for (u, v), _ in pairs]
+                on += sorted({rot(f, m, n) for _, (m, n) in pairs})
+                on += [f"p{f}:{i},{j}", f"s{f}:{i},{j}"]
+                part = sum(float(delta[f, u, v] * w[f, d, m, n]) for (u, v), (m, n) in pairs)
+                total += part
+                lines.append(sum_text(f"x[{i},{j}] from filter {f}", pairs, delta[f],
+                                      w[f, d], f"δ{f}", f"W[{f},{d}]"))
+            head = (f"∂E/∂a_{d}[{i},{j}] = Σ over {N} filters = "
+                    f"{' + '.join(_num(float(state['partial'][f, i, j])) for f in range(N))}"
+                    f" = {_num(total)}")
+            out[f"x:{i},{j}"] = {"on": on, "text": "\n".join([head, *lines])}
+        for (u, v), pairs in routes["delta"].items():
+            for f in range(N):
+                on = ([f"p{f}:{i},{j}" for (i, j), _ in pairs]
+                      + [f"s{f}:{i},{j}" for (i, j), _ in pairs]
+                      + [f"x:{i},{j}" for (i, j), _ in pairs]
+                      + sorted({rot(f, m, n) for _, (m, n) in pairs}))
+                out[f"d{f}:{u * S},{v * S}"] = {"on": on, "text": (
+                    f"δ{f}[{u},{v}] = {_num(float(delta[f, u, v]))} reaches "
+                    f"{len(pairs)} input cells of channel {d} through rot180(W[{f},{d}])")}
+        return out
+
     def draw(self, fig, state):
         self._draw_state(fig, state)
 
@@ -222,7 +264,7 @@ class DepthExplorer(Explorer):
         if not state["fits"]:
             fig.set_size_inches(6.0, 1.6)
             ax.axis("off")
-            ax.text(0.5, 0.5, f"kernel K = {state['kernel']} > n + 2P = "
+            ax.text(0.5, 0.5, f"kernel K = {state['kernel']} > L + 2P = "
                     f"{state['n'] + 2 * state['padding']}: no window fits,\nno output, "
                     f"no δ to propagate", ha="center", va="center", fontsize=12)
             return
@@ -232,13 +274,12 @@ class DepthExplorer(Explorer):
     @staticmethod
     def _faces(values, norm, ring=0):
         """Per-cell face colours on a shared δ scale; the ``ring`` border is left to padding."""
-        cmap = colormaps[viz.DELTA_CMAP]
+        rgba = viz._delta_cmap()(norm(np.asarray(values, dtype=float)))  # one call
         rows, cols = values.shape
         faces = [[None] * cols for _ in range(rows)]
-        for r in range(rows):
-            for c in range(cols):
-                if ring <= r < rows - ring and ring <= c < cols - ring:
-                    faces[r][c] = cmap(norm(values[r, c]))
+        for r in range(ring, rows - ring):
+            for c in range(ring, cols - ring):
+                faces[r][c] = tuple(rgba[r, c])
         return faces
 
     @staticmethod
@@ -277,23 +318,25 @@ class DepthExplorer(Explorer):
         for f in range(N):
             items = [
                 (cls._labels(state["delta_padded"][f], ring, skipped), "delta",
-                 rf"$\delta^{{l}}_{{{f}}}$" + (" expanded (hatched: 0)" if S > 1 else "")
+                 rf"$\delta^{{(l)}}_{{{f}}}$" + (" expanded (hatched: 0)" if S > 1 else "")
                  + (f", {ring} zero ring{'s' if ring > 1 else ''}" if ring else ""),
-                 {"padding": ring, "skipped": skipped, "fontsize": 10,
+                 {"padding": ring, "skipped": skipped, "fontsize": 10, "ids": f"d{f}",
                   "faces": cls._faces(state["delta_padded"][f], dnorm, ring)}),
-                (state["kernels"][f], "kernel", f"rot180(W[{f}, {d}])", {}),
+                (state["kernels"][f], "kernel", f"rot180(W[{f}, {d}])", {"ids": f"r{f}"}),
                 (state["partial_padded"][f], "delta", f"partial {f}" + (", crop grey" if P else ""),
-                 {"padding": P, "faces": cls._faces(state["partial_padded"][f], norm, P)}),
+                 {"padding": P, "faces": cls._faces(state["partial_padded"][f], norm, P),
+                  "ids": f"p{f}"}),
             ]
-            ax.text(0, top + row_h / 2, f"filter {f}", ha="left", va="center", fontsize=11,
+            ax.text(0, top + row_h / 2, f"filter q={f}", ha="left", va="center", fontsize=11,
                     color=kernel_colour)
             right = max(right, cls._row(ax, items, [r"$\star$", "="], top, lw, row_h))
             top += row_h + rg
-        # the sum: partial_0 + … + partial_{N−1} = δ^(l−1)_d
+        # the sum: partial_0 + … + partial_{F−1} = dx_c
         items = [(state["partial"][f], "delta", f"partial {f}",
-                  {"faces": cls._faces(state["partial"][f], norm)}) for f in range(N)]
-        items.append((state["total"], "delta", rf"$\delta^{{l-1}}_{{{d}}}$",
-                      {"faces": cls._faces(state["total"], norm)}))
+                  {"faces": cls._faces(state["partial"][f], norm), "ids": f"s{f}"})
+                 for f in range(N)]
+        items.append((state["total"], "delta", rf"dx$_{{{d}}}$",
+                      {"faces": cls._faces(state["total"], norm), "ids": "x"}))
         ax.text(0, top + n / 2, "sum", ha="left", va="center", fontsize=11, color="#444444")
         right = max(right, cls._row(ax, items, ["+"] * (N - 1) + ["="], top, lw, n))
         top += n + 0.3
@@ -301,8 +344,8 @@ class DepthExplorer(Explorer):
         ax.set_ylim(top, -0.1)
         ax.set_aspect("equal")
         ax.axis("off")
-        title = (f"D={state['channels']}, N={N}, n={n}, K={K}, S={S}, P={P}: channel d={d} of "
-                 f"δ$^{{l-1}}$ = sum of {N} partial {'map' if N == 1 else 'maps'}")
+        title = (f"C={state['channels']}, F={N}, L={n}, K={K}, S={S}, P={P}: channel c={d} of "
+                 f"dx = ∂E/∂a$^{{(l-1)}}$ = sum of {N} partial {'map' if N == 1 else 'maps'}")
         fig.suptitle(title, fontsize=11)
         fig.set_size_inches(max(cls.cell * right + 0.4, 6.2), cls.cell * top + 0.6)
 
