@@ -378,3 +378,97 @@ def figure_png(fig, dpi=100, tight=True):
     extra = {"bbox_inches": "tight", "pad_inches": 0.05} if tight else {}
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, **extra)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# chapter 12: transposed and dilated convolution
+# ---------------------------------------------------------------------------
+
+def dilate_kernel(w, dilation):
+    """The 2-D kernel ``w`` with ``dilation − 1`` empty cells between its taps, for drawing.
+
+    Returns ``(values, holes)``: a ``D(K−1)+1`` square array holding ``w[m, n]`` at
+    ``(m·D, n·D)`` and 0 elsewhere, and the boolean mask of the holes.
+    """
+    w = np.asarray(w, dtype=float)
+    d = int(dilation)
+    kh, kw = w.shape
+    values = np.zeros((d * (kh - 1) + 1, d * (kw - 1) + 1))
+    values[::d, ::d] = w
+    holes = np.ones(values.shape, dtype=bool)
+    holes[::d, ::d] = False
+    return values, holes
+
+
+def draw_sparse_matrix(m, role="kernel", *, ax=None, title=None, row_labels=None,
+                       col_labels=None, fontsize=8):
+    """A (mostly zero) matrix such as ``conv_matrix``'s M or Mᵀ: non-zeros written and
+    tinted with ``role``'s colour, zeros left blank, so the band of shared weights shows."""
+    arr = np.asarray(m, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"draw_sparse_matrix needs a 2-D array, got shape {arr.shape}")
+    labels = np.empty(arr.shape, dtype=object)
+    faces = np.empty(arr.shape, dtype=object)
+    for (r, c), v in np.ndenumerate(arr):
+        labels[r, c] = _format(v, "{:.3g}") if v else ""
+        faces[r, c] = tint(role, 0.6) if v else "white"
+    fig = draw_matrix(labels, role, ax=ax, faces=faces, fontsize=fontsize,
+                      row_labels=row_labels, col_labels=col_labels)
+    if title is not None:
+        fig_ax = ax if ax is not None else fig.axes[0]
+        fig_ax.set_title(title, fontsize=11)
+    return fig
+
+
+def draw_participation(counts, *, ax=None, title=None, origin=(0, 0), outline=None):
+    """Participation counts (how many kernel taps reach each cell) as a labelled grid.
+
+    Sequential shades of the output colour, darkest for the largest count, so an
+    uneven (checkerboard) pattern jumps out; cells with count 0 are hatched.
+    ``outline`` is an optional list of ``(row, col)`` cells to outline in the input
+    colour (those one input cell paints).
+    """
+    arr = np.asarray(counts)
+    if arr.ndim != 2:
+        raise ValueError(f"draw_participation needs a 2-D array, got shape {arr.shape}")
+    top = max(int(arr.max(initial=0)), 1)
+    faces = np.empty(arr.shape, dtype=object)
+    for (r, c), v in np.ndenumerate(arr):
+        faces[r, c] = tint("output", 0.15 + 0.75 * v / top) if v else "white"
+    fig = draw_matrix(arr.astype(float), "output", ax=ax, faces=faces, origin=origin,
+                      skipped=arr == 0)
+    ax = ax if ax is not None else fig.axes[0]
+    for r, c in outline or ():
+        highlight(ax, r, c, role="input", origin=origin, linewidth=2.0)
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def draw_scatter_canvas(canvas_values, padding, output_side, *, ax=None, painted=(),
+                        origin=(0, 0), fontsize=None):
+    """The full canvas of a transposed convolution: what the scatter writes before the crop.
+
+    ``canvas_values`` is the drawn square (side ≥ the canvas); its first ``padding``
+    rows and columns and everything beyond ``padding + output_side`` are the border
+    that padding P removes (grey). The output region is outlined in the output colour;
+    ``painted`` cells (canvas coordinates) are outlined in the input colour.
+    """
+    arr = np.asarray(canvas_values, dtype=float)
+    side = arr.shape[0]
+    faces = np.empty(arr.shape, dtype=object)
+    inside = np.zeros(arr.shape, dtype=bool)
+    inside[padding:padding + output_side, padding:padding + output_side] = True
+    for (r, c), _ in np.ndenumerate(arr):
+        faces[r, c] = None if inside[r, c] else role_colour("padding")
+    fig = draw_matrix(arr, "delta", ax=ax, faces=faces, origin=origin, fontsize=fontsize)
+    ax = ax if ax is not None else fig.axes[0]
+    highlight(ax, padding, padding, output_side, output_side, role="output", origin=origin,
+              linewidth=2.5)
+    for r, c in painted:
+        if 0 <= r < side and 0 <= c < side:
+            highlight(ax, r, c, role="input", origin=origin, linewidth=1.8)
+    return fig
+
+
+__all__ += ["dilate_kernel", "draw_sparse_matrix", "draw_participation", "draw_scatter_canvas"]
