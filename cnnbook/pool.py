@@ -30,8 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._alloc import zeros
-from .im2col import padded
-from .shapes import check_dout, check_pool
+from .shapes import check_dout, check_pool, padded
 
 __all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
 
