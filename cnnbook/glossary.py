@@ -39,6 +39,7 @@ CHAPTER_NOTEBOOKS = {
     9: "09_layers_and_network.ipynb",
     10: "10_handwritten_digits.ipynb",
     11: "11_errata.ipynb",
+    12: "12_transposed_convolution.ipynb",
 }
 
 
@@ -177,6 +178,20 @@ GLOSSARY = (
          "English word)", 9),
     Term("cross-entropy", "交叉熵", "E = −Σ t log p",
          "the loss for predicted probabilities; after a softmax its gradient is p − t", 9),
+    # chapter 12: transposed and dilated convolution
+    Term("transposed convolution", "转置卷积", "Mᵀ",
+         "the map x ↦ Mᵀx, M a convolution's matrix: each input cell scatters x·W onto the "
+         "output; the backward pass of a convolution, and the upsampling layer ConvTranspose2d. "
+         "Often misnamed deconvolution (反卷积), which means undoing a convolution (M⁻¹, "
+         "deblurring), not transposing it", 12, ("transposed convolution", "convolution transpose")),
+    Term("dilated convolution", "空洞卷积", "R",
+         "a convolution whose kernel taps lie R cells apart, R − 1 holes between them (also "
+         "called 扩张卷积, atrous convolution): a window of R(K − 1) + 1 cells with K² weights", 12,
+         ("dilated convolution", "atrous convolution")),
+    Term("output_padding", "", "",
+         "the rows and columns a transposed convolution adds at the bottom and right to pick "
+         "one of the input sizes a strided convolution maps to the same output: chapter 5's "
+         "remainder (L − K + 2P) mod S", 12, ("output_padding", "output padding")),
 )
 
 

@@ -384,20 +384,15 @@ def figure_png(fig, dpi=100, tight=True):
 # chapter 12: transposed and dilated convolution
 # ---------------------------------------------------------------------------
 
-def dilate_kernel(w, dilation):
-    """The 2-D kernel ``w`` with ``dilation − 1`` empty cells between its taps, for drawing.
-
-    Returns ``(values, holes)``: a ``D(K−1)+1`` square array holding ``w[m, n]`` at
-    ``(m·D, n·D)`` and 0 elsewhere, and the boolean mask of the holes.
-    """
-    w = np.asarray(w, dtype=float)
-    d = int(dilation)
-    kh, kw = w.shape
-    values = np.zeros((d * (kh - 1) + 1, d * (kw - 1) + 1))
-    values[::d, ::d] = w
-    holes = np.ones(values.shape, dtype=bool)
-    holes[::d, ::d] = False
-    return values, holes
+def dilation_holes(kernel_shape, dilation):
+    """The holes of a dilated kernel, for hatching: a boolean mask of the dilated shape
+    ``(R(KH − 1) + 1, R(KW − 1) + 1)``, False at the taps ``(m·R, n·R)``, True between them
+    (the values themselves come from ``cnnbook.dilate2d``)."""
+    kh, kw = (int(v) for v in kernel_shape)
+    r = int(dilation)
+    holes = np.ones((r * (kh - 1) + 1, r * (kw - 1) + 1), dtype=bool)
+    holes[::r, ::r] = False
+    return holes
 
 
 def draw_sparse_matrix(m, role="kernel", *, ax=None, title=None, row_labels=None,
@@ -471,4 +466,4 @@ def draw_scatter_canvas(canvas_values, padding, output_side, *, ax=None, painted
     return fig
 
 
-__all__ += ["dilate_kernel", "draw_sparse_matrix", "draw_participation", "draw_scatter_canvas"]
+__all__ += ["dilation_holes", "draw_sparse_matrix", "draw_participation", "draw_scatter_canvas"]

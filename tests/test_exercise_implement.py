@@ -13,7 +13,8 @@ from cnnbook import exercises
 from cnnbook.exercises import _implement, _solutions
 
 IDS = ["ch02.implement", "ch04.implement", "ch05.implement", "ch06.implement",
-       "ch07.implement_max", "ch07.implement_mean", "ch08.implement", "ch09.implement"]
+       "ch07.implement_max", "ch07.implement_mean", "ch08.implement", "ch09.implement",
+       "ch12.implement"]
 SIGNATURES = {
     "ch02.implement": "(x, t, W1, b1, W2, b2)",
     "ch04.implement": "(delta, x, w)",
@@ -23,6 +24,7 @@ SIGNATURES = {
     "ch07.implement_mean": "(dout, x_shape, kernel_size, stride)",
     "ch08.implement": "(cols, x_shape, kernel_size, stride, padding)",
     "ch09.implement": "(logits, targets)",
+    "ch12.implement": "(x, w, stride)",
 }
 
 
@@ -125,6 +127,12 @@ def _finite_differences(key, args):
             return [None]
         return [cb.numerical_gradient(
             lambda v: np.array(cb.softmax_cross_entropy(logits=v, targets=targets)), logits)]
+    if key == "ch12.implement":
+        x, w, S = args
+        # y = Mᵀx is the gradient of v ↦ <conv2d(v, w, S), x> (v of y's shape): conv2d's dx
+        y = cb.conv_transpose2d(x[None, None], w[None, None], stride=S)[0, 0]
+        return [cb.numerical_gradient(lambda v: cb.conv2d(v[None, None], w[None, None],
+                                                          stride=S)[0, 0], np.zeros(y.shape), x)]
     return [None]
 
 
@@ -315,6 +323,27 @@ def student_ce(divide=True, diagonal=False, shift=True, sign=1):
     return cross_entropy_backward
 
 
+def student_transpose(flip=False, assign=False, step=None, times=False):
+    def conv_transpose_single(x, w, stride):
+        H, W = x.shape
+        KH, KW = w.shape
+        S = stride if step is None else step
+        k = np.flip(w) if flip else w
+        y = np.zeros((H * stride, W * stride) if times else ((H - 1) * S + KH, (W - 1) * S + KW))
+        for i in range(H):
+            for j in range(W):
+                for m in range(KH):
+                    for n in range(KW):
+                        r, c = i * S + m, j * S + n
+                        if r < y.shape[0] and c < y.shape[1]:
+                            if assign:
+                                y[r, c] = x[i, j] * k[m, n]
+                            else:
+                                y[r, c] += x[i, j] * k[m, n]
+        return y
+    return conv_transpose_single
+
+
 STUDENT_MISTAKES = [
     ("ch02.implement", student_fc(no_out_prime=True), "no_output_sigma_prime"),
     ("ch02.implement", student_fc(no_hidden_prime=True), "no_hidden_sigma_prime"),
@@ -351,6 +380,10 @@ STUDENT_MISTAKES = [
     ("ch09.implement", student_ce(diagonal=True), "diagonal_jacobian"),
     ("ch09.implement", student_ce(shift=False), "overflow"),
     ("ch09.implement", student_ce(sign=-1), "sign"),
+    ("ch12.implement", student_transpose(flip=True), "flipped_kernel"),
+    ("ch12.implement", student_transpose(assign=True), "assign_not_add"),
+    ("ch12.implement", student_transpose(step=1), "stride_ignored"),
+    ("ch12.implement", student_transpose(times=True), "size_times_stride"),
 ]
 
 
@@ -378,7 +411,8 @@ def test_the_students_loops_are_right_without_the_mistake(key, capsys):
     right_one = {"ch02.implement": student_fc(), "ch04.implement": student_single(),
                  "ch05.implement": student_expand(), "ch06.implement": student_conv(),
                  "ch07.implement_max": student_max(), "ch07.implement_mean": student_mean(),
-                 "ch08.implement": student_col2im(), "ch09.implement": student_ce()}[key]
+                 "ch08.implement": student_col2im(), "ch09.implement": student_ce(),
+                 "ch12.implement": student_transpose()}[key]
     assert _run(key, right_one, capsys)[0]
 
 

@@ -148,7 +148,7 @@ def test_not_allowed_settings_are_explained_and_cnnbook_refuses_them():
         cb.conv_transpose2d(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), padding=2)
     # output_padding ≥ S is allowed when D > S, and the message says what it means then
     wide = transposed_state(3, 2, 1, 0, output_padding=1, dilation=2)
-    assert wide["valid"] and wide["conv_output"] == 4 and "D > S" in wide["message"]
+    assert wide["valid"] and wide["conv_output"] == 4 and "R > S" in wide["message"]
 
 
 def test_own_arrays_and_bad_arguments():

@@ -1,11 +1,11 @@
 """The transposed-convolution explorer of chapter 12: one input cell → the output cells it paints.
 
 A transposed convolution (转置卷积) scatters: input cell (i, j) adds ``x[i, j]·W`` to the
-output, kernel tap (m, n) landing on the full canvas at ``(i·S + m·D, j·S + n·D)``; padding
+output, kernel tap (m, n) landing on the full canvas at ``(i·S + m·R, j·S + n·R)``; padding
 P then removes P rings from the canvas and output_padding adds rows at the bottom and
 columns at the right. The output side is
 
-    O_t = (L − 1)·S − 2P + D·(K − 1) + output_padding + 1,
+    O_t = (L − 1)·S − 2P + R·(K − 1) + output_padding + 1,
 
 the input side of the convolution whose backward pass this is. The explorer shows, for
 one chosen input cell, the K² cells it paints (and which of them padding crops), the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import viz
+from ..primitives import dilate2d
 from ..shapes import as_array
 from .base import Explorer
 from ._words import _and, _plural
@@ -36,10 +37,10 @@ def _given(value, name, shape):
 
 
 def _residue_counts(kernel, stride, dilation):
-    """How many taps m·D (m = 0 … K−1) fall in each residue class mod S, along one axis.
+    """How many taps m·R (m = 0 … K−1) fall in each residue class mod S, along one axis.
 
     Far from the borders an output position r is reached by exactly the taps with
-    m·D ≡ r (mod S), one input cell each: these counts are the interior participation
+    m·R ≡ r (mod S), one input cell each: these counts are the interior participation
     counts, and the output is even (no checkerboard) exactly when they are all equal.
     """
     counts = [0] * stride
@@ -53,18 +54,18 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
     """Every array the transposed-convolution picture shows, for one channel and one filter.
 
     The input is L×L (L = ``n``), the kernel K×K (K = ``kernel``), stride S, padding P,
-    output_padding, dilation D; (``row``, ``col``) is the chosen input cell. The input
+    output_padding, dilation R; (``row``, ``col``) is the chosen input cell. The input
     and the kernel are small seeded integers (the input positive, the kernel without
     zeros, so every tap that lands shows up); pass ``x`` and/or ``w`` to use your own.
     The returned dict holds:
 
     * the settings ``n``, ``kernel``, ``stride``, ``padding``, ``output_padding``,
-      ``dilation``, ``row``, ``col``, ``seed``; ``span`` = D(K − 1) + 1, the dilated
+      ``dilation``, ``row``, ``col``, ``seed``; ``span`` = R(K − 1) + 1, the dilated
       kernel's side;
-    * ``valid``: the setting is allowed (torch's rules: output_padding < S or < D, and
+    * ``valid``: the setting is allowed (torch's rules: output_padding < S or < R, and
       O_t ≥ 1); ``problem``: why not, else None;
-    * ``output`` O_t = (L − 1)S − 2P + D(K − 1) + output_padding + 1;
-    * ``canvas``: the side of the full scatter canvas, (L − 1)S + D(K − 1) + 1, and
+    * ``output`` O_t = (L − 1)S − 2P + R(K − 1) + output_padding + 1;
+    * ``canvas``: the side of the full scatter canvas, (L − 1)S + R(K − 1) + 1, and
       ``drawn``: the side of the region the picture draws, max(canvas, P + O_t);
       output row u is canvas row u + P; ``full``: the scatter on that drawn square
       before the crop (drawn×drawn);
@@ -82,9 +83,9 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
       being square, columns) with count 0 — the conv's input rows its windows skip;
     * ``residues``: the interior counts per residue class mod S (see ``uneven``);
       ``uneven``: the interior counts differ — the checkerboard;
-    * ``conv_output``: ⌊(O_t + 2P − D(K − 1) − 1)/S⌋ + 1, the output side of conv2d on an
-      O_t×O_t input with the same K, S, P, D (equal to L when output_padding < S),
-      and ``remainder`` = (O_t + 2P − D(K − 1) − 1) mod S, chapter 5's leftover, which
+    * ``conv_output``: ⌊(O_t + 2P − R(K − 1) − 1)/S⌋ + 1, the output side of conv2d on an
+      O_t×O_t input with the same K, S, P, R (equal to L when output_padding < S),
+      and ``remainder`` = (O_t + 2P − R(K − 1) − 1) mod S, chapter 5's leftover, which
       is the output_padding;
     * ``message``: the numbers, for the reader.
 
@@ -92,11 +93,11 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
     False, None for the arrays that do not exist, and a message that says why.
     """
     L, K, S, P = int(n), int(kernel), int(stride), int(padding)
-    OP, D = int(output_padding), int(dilation)
-    if L < 1 or K < 1 or S < 1 or D < 1 or P < 0 or OP < 0:
+    OP, R = int(output_padding), int(dilation)
+    if L < 1 or K < 1 or S < 1 or R < 1 or P < 0 or OP < 0:
         raise ValueError(f"sizes, stride and dilation must be at least 1 and padding, "
                          f"output_padding at least 0; got L={L}, K={K}, S={S}, P={P}, "
-                         f"output_padding={OP}, D={D}")
+                         f"output_padding={OP}, R={R}")
     if not (0 <= row < L and 0 <= col < L):
         raise ValueError(f"input cell ({row}, {col}) is outside the {L}×{L} input")
     rng = np.random.default_rng(seed)
@@ -106,25 +107,25 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
         X = _given(x, "x", (L, L))
     if w is not None:
         W = _given(w, "w", (K, K))
-    span = D * (K - 1) + 1
+    span = R * (K - 1) + 1
     canvas = (L - 1) * S + span
     O = canvas - 2 * P + OP
     state = {"n": L, "kernel": K, "stride": S, "padding": P, "output_padding": OP,
-             "dilation": D, "row": row, "col": col, "seed": seed, "span": span,
+             "dilation": R, "row": row, "col": col, "seed": seed, "span": span,
              "canvas": canvas, "output": O, "x": X, "w": W,
-             "residues": _residue_counts(K, S, D)}
+             "residues": _residue_counts(K, S, R)}
     state["uneven"] = len(set(state["residues"])) > 1
     problem = None
-    if OP >= max(S, D):
-        why = ("with S = D = 1 a convolution's input size follows from its output size, so "
-               "there is nothing to choose" if max(S, D) == 1 else
-               f"it only picks one of the {max(S, D)} input sizes that a convolution maps to "
+    if OP >= max(S, R):
+        why = ("with S = R = 1 a convolution's input size follows from its output size, so "
+               "there is nothing to choose" if max(S, R) == 1 else
+               f"it only picks one of the {max(S, R)} input sizes that a convolution maps to "
                f"the same output size")
         problem = (f"output_padding {OP} must be smaller than the stride S = {S} or the "
-                   f"dilation D = {D} (torch's rule): {why}.")
+                   f"dilation R = {R} (torch's rule): {why}.")
     elif O < 1:
-        problem = (f"O_t = (L − 1)S − 2P + D(K − 1) + output_padding + 1 = "
-                   f"({L} − 1)·{S} − 2·{P} + {D}·({K} − 1) + {OP} + 1 = {O}: padding P = {P} "
+        problem = (f"O_t = (L − 1)S − 2P + R(K − 1) + output_padding + 1 = "
+                   f"({L} − 1)·{S} − 2·{P} + {R}·({K} − 1) + {OP} + 1 = {O}: padding P = {P} "
                    f"crops more than the {canvas}-wide canvas holds. Use P ≤ "
                    f"{(canvas + OP - 1) // 2}.")
     state["valid"] = problem is None
@@ -143,7 +144,7 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
         for j in range(L):
             for m in range(K):
                 for q in range(K):
-                    r, s = i * S + m * D, j * S + q * D
+                    r, s = i * S + m * R, j * S + q * R
                     full[r, s] += X[i, j] * W[m, q]
                     hits[r, s] += 1
     y = full[P:P + O, P:P + O].copy()
@@ -152,7 +153,7 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
     contribution = np.zeros((O, O))
     for m in range(K):
         for q in range(K):
-            r, s = row * S + m * D, col * S + q * D
+            r, s = row * S + m * R, col * S + q * R
             u, v = r - P, s - P
             if 0 <= u < O and 0 <= v < O:
                 painted.append((u, v, m, q))
@@ -161,7 +162,7 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
                 cropped.append((r, s, m, q))
     from ..conv import conv_transpose2d     # the package's own, to compare with
     reference = conv_transpose2d(X[None, None], W[None, None], stride=S, padding=P,
-                                 output_padding=OP, dilation=D)[0, 0]
+                                 output_padding=OP, dilation=R)[0, 0]
     error = float(np.abs(y - reference).max())
     covered = counts.sum(axis=1) > 0
     unreached = [int(u) for u in np.flatnonzero(~covered)]
@@ -176,23 +177,27 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
 
 def _notes(state):
     L, K, S, P = state["n"], state["kernel"], state["stride"], state["padding"]
-    OP, D, O = state["output_padding"], state["dilation"], state["output"]
+    OP, R, O = state["output_padding"], state["dilation"], state["output"]
     row, col = state["row"], state["col"]
-    notes = [f"O_t = (L − 1)S − 2P + D(K − 1) + output_padding + 1 = ({L} − 1)·{S} − 2·{P} "
-             f"+ {D}·({K} − 1) + {OP} + 1 = {O}: the output is {O}×{O}."]
+    notes = [f"O_t = (L − 1)S − 2P + R(K − 1) + output_padding + 1 = ({L} − 1)·{S} − 2·{P} "
+             f"+ {R}·({K} − 1) + {OP} + 1 = {O}: the output is {O}×{O}."]
     painted, cropped = state["painted"], state["cropped"]
-    where = (f"rows {row}·S + m·D − P" if D > 1 else f"rows {row}·S + m − P")
+    where = (f"rows {row}·S + m·R − P" if R > 1 else f"rows {row}·S + m − P")
     notes.append(f"Input cell ({row}, {col}) adds x·W = {state['x'][row, col]:g}·W to the "
                  f"{K}×{K} tap positions at {where} (and the same for columns): "
                  f"{_plural(len(painted), 'output cell')} painted"
                  + (f", {len(cropped)} cropped by P = {P}." if cropped else "."))
-    if D > 1:
-        notes.append(f"Dilation D = {D}: the taps lie {D} apart, the kernel spans "
+    if R > 1:
+        notes.append(f"Dilation R = {R}: the taps lie {R} apart, the kernel spans "
                      f"{state['span']} cells with holes between its taps.")
     counts = state["counts"]
     lo, hi = int(counts.min()), int(counts.max())
-    if state["uneven"]:
-        res = state["residues"]
+    res = state["residues"]
+    if min(res) == 0:
+        notes.append(f"Gaps: with S = {S} and R = {R} no tap lands on "
+                     f"{_plural(res.count(0), 'phase')} of {S}, so whole rows and columns are "
+                     f"never painted; counts here range from {lo} to {hi}.")
+    elif state["uneven"]:
         notes.append(f"Checkerboard: S = {S} does not share the {K} taps evenly among the "
                      f"{S} phases (taps per phase: {', '.join(map(str, res))}), so inside the "
                      f"map some cells are reached {max(res) ** 2} times and others "
@@ -208,12 +213,12 @@ def _notes(state):
                      f"the gradient of a convolution's input rows its windows skip.")
     if state["conv_output"] == L:
         notes.append(f"As a backward pass: conv2d on a {O}×{O} input with K = {K}, S = {S}, "
-                     f"P = {P}, D = {D} gives {L}×{L}; its remainder (O_t + 2P − D(K − 1) − 1) "
+                     f"P = {P}, R = {R} gives {L}×{L}; its remainder (O_t + 2P − R(K − 1) − 1) "
                      f"mod S = {state['remainder']} is the output_padding.")
     else:
         notes.append(f"conv2d on the {O}×{O} output would give {state['conv_output']}×"
                      f"{state['conv_output']}, not {L}×{L}: output_padding ≥ S is allowed "
-                     f"only because D > S, and this is then the adjoint of that conv "
+                     f"only because R > S, and this is then the adjoint of that conv "
                      f"restricted to its first {L} rows and columns.")
     notes.append("Equals cb.conv_transpose2d (max error 0)." if state["matches"] else
                  f"Differs from cb.conv_transpose2d by {state['max_error']:.1e}.")
@@ -221,7 +226,7 @@ def _notes(state):
 
 
 class TransposedExplorer(Explorer):
-    """Input L, kernel K, stride S, padding P, output_padding, dilation D, one input cell.
+    """Input L, kernel K, stride S, padding P, output_padding, dilation R, one input cell.
 
     Chapter 12. Left: the input (the chosen cell outlined) and the kernel. Middle: the
     canvas of the scatter with the output region outlined and its cropped padding border
@@ -232,7 +237,7 @@ class TransposedExplorer(Explorer):
 
     controls = {"n": (1, 4, "input L"), "kernel": (1, 4, "kernel K"),
                 "stride": (1, 3, "stride S"), "padding": (0, 2, "padding P"),
-                "output_padding": (0, 2, "output_padding"), "dilation": (1, 2, "dilation D"),
+                "output_padding": (0, 2, "output_padding"), "dilation": (1, 2, "dilation R"),
                 "row": (0, 3, "input row i"), "col": (0, 3, "input column j")}
     figsize = (10.0, 4.6)
 
@@ -251,14 +256,15 @@ class TransposedExplorer(Explorer):
         ax = fig.subplots()
         L, K, P, O = state["n"], state["kernel"], state["padding"], state["output"]
         title = (f"L={L}, K={K}, S={state['stride']}, P={P}, output_padding="
-                 f"{state['output_padding']}, D={state['dilation']}")
+                 f"{state['output_padding']}, R={state['dilation']}")
         if not state["valid"]:
             ax.set_axis_off()
             ax.text(0.5, 0.5, "not allowed\n\n" + _wrap(state["problem"], 60), ha="center",
                     va="center", fontsize=12, color="#333333", transform=ax.transAxes)
             ax.set_title(title, fontsize=11)
             return
-        kernel, holes = viz.dilate_kernel(state["w"], state["dilation"])
+        kernel = dilate2d(state["w"], state["dilation"])
+        holes = viz.dilation_holes(state["w"].shape, state["dilation"])
         span, side = kernel.shape[0], state["drawn"]
         gap = 2.0
         left = max(L, span)
@@ -275,7 +281,7 @@ class TransposedExplorer(Explorer):
         k_top = top + L + 1.5
         viz.draw_matrix(kernel, "kernel", ax=ax, origin=(k_top, 0), skipped=holes,
                         fontsize=size)
-        ax.text(span / 2, k_top - 0.2, "W" + (f" dilated, D={state['dilation']}"
+        ax.text(span / 2, k_top - 0.2, "W" + (f" dilated, R={state['dilation']}"
                                               if state["dilation"] > 1 else ""),
                 ha="center", va="bottom", fontsize=9, color=viz.role_colour("kernel"))
         x0 = left + gap
