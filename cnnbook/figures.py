@@ -35,7 +35,7 @@ def valid_vs_full():
     fig, axes = viz.new_figure(11, 3.6, 1, 2)
     viz.matrix_row([(x, "input", "x (4×4)"), (w, "kernel", "W"),
                     (correlate2d(x, w), "output", "valid: 3×3")], ["⋆", "="], ax=axes[0, 0])
-    viz.matrix_row([(pad2d(x, 1), "input", "x padded by F−1 = 1", {"padding": 1}),
+    viz.matrix_row([(pad2d(x, 1), "input", "x padded by K−1 = 1", {"padding": 1}),
                     (w, "kernel", "W"), (correlate2d(x, w, "full"), "output", "full: 5×5")],
                    ["⋆", "="], ax=axes[0, 1])
     return fig
@@ -57,12 +57,12 @@ def correlation_vs_convolution():
 
 def conv_windows_stride2():
     """Seed 001's setting: 5×5 input, 3×3 kernel, stride 2, padding 1 → 3×3 output."""
-    return viz.draw_windows(5, 3, 2, 1, title="L=5, F=3, S=2, P=1 → O=3")
+    return viz.draw_windows(5, 3, 2, 1, title="L=5, K=3, S=2, P=1 → O=3")
 
 
 def output_size_floor():
-    """A setting where (L − F + 2P)/S is not whole: the last column is never read."""
-    return viz.draw_windows(6, 3, 2, 0, title="L=6, F=3, S=2, P=0 → O=⌊3/2⌋+1=2")
+    """A setting where (L − K + 2P)/S is not whole: the last column is never read."""
+    return viz.draw_windows(6, 3, 2, 0, title="L=6, K=3, S=2, P=0 → O=⌊3/2⌋+1=2")
 
 
 def conv_as_matrix():
@@ -90,7 +90,7 @@ def conv_backward_pattern():
 
 
 def stride_explorer():
-    """Chapter 5's stride explorer at seed 001's setting (L=5, F=3, S=2, P=1)."""
+    """Chapter 5's stride explorer at seed 001's setting (L=5, K=3, S=2, P=1)."""
     from .widgets import StrideExplorer
 
     return StrideExplorer(n=5, kernel=3, stride=2, padding=1).figure()

@@ -167,8 +167,8 @@ def conv_matrix(k, input_shape, stride=1, padding=0):
     """The matrix M with ``M @ x.ravel() == conv2d(x, k, stride, padding).ravel()``.
 
     Seed 004's view of a convolution as a fully connected layer: output cell
-    ``o = r·OW + c`` is joined to input pixel ``(r·S + u − P, c·S + v − P)`` by the weight
-    ``k[u, v]``, for every kernel offset ``(u, v)`` whose pixel lies inside the image
+    ``o = u·OW + v`` is joined to input pixel ``(i, j) = (u·S + m − P, v·S + n − P)`` by the
+    weight ``k[m, n]``, for every kernel tap ``(m, n)`` whose pixel lies inside the image
     (padding pixels are zeros and contribute nothing). ``M`` has ``OH·OW`` rows and
     ``H·W`` columns; most entries are 0 (local receptive fields) and the non-zeros of
     every row are the same KH·KW weights (weight sharing). ``k`` is a 2-D kernel,
@@ -181,12 +181,12 @@ def conv_matrix(k, input_shape, stride=1, padding=0):
     (sh, sw), (ph, pw) = check_stride(stride), check_padding(padding)
     OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw))
     check_size((OH * OW, H * W), "a matrix", f"input_shape {(H, W)} with padding {show_pair((ph, pw))}")
-    m = np.zeros((OH * OW, H * W))
-    for r in range(OH):
-        for c in range(OW):
-            for u in range(k.shape[0]):
-                for v in range(k.shape[1]):
-                    i, j = r * sh + u - ph, c * sw + v - pw
+    M = np.zeros((OH * OW, H * W))
+    for u in range(OH):
+        for v in range(OW):
+            for m in range(k.shape[0]):
+                for n in range(k.shape[1]):
+                    i, j = u * sh + m - ph, v * sw + n - pw
                     if 0 <= i < H and 0 <= j < W:
-                        m[r * OW + c, i * W + j] += k[u, v]
-    return m
+                        M[u * OW + v, i * W + j] += k[m, n]
+    return M

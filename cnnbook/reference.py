@@ -4,15 +4,15 @@ They take and return exactly what ``conv2d``, ``conv2d_backward``, ``max_pool2d`
 do, and the tests hold the fast versions equal to these. Read them next to the
 chapters; use the fast ones for anything big.
 
-Convolution layer, per image (seed 004 notation; net = the layer's output before
+Convolution layer, per image, in the course's notation (net = the layer's output before
 its activation, δ = ∂E/∂net, the sensitivity map / 误差项; K kernel side, S stride,
 P padding, R dilation, and W_R = dilate2d(W, R), the kernel with R − 1 zeros between
-its taps, of side K_R = R(K − 1) + 1; R = 1 leaves W as it is)::
+its taps, of side K_R = R(K − 1) + 1; R = 1 leaves W as it is; filter q, channel c)::
 
     forward   net[q] = Σ_c valid_correlate(x_pad[c], W_R[q, c])[::S, ::S] + b[q]
     backward  δ_1   = expand(δ[q], S)              stride-1 map, side L − K_R + 2P + 1
               dx_pad[c] = Σ_q valid_correlate(pad(δ_1, K_R − 1), rot180(W_R[q, c]))
-              dx    = dx_pad with the P-wide border cropped
+              dx    = dx_pad with the P-wide border cropped      = ∂E/∂a^(l−1)
               dW[q, c] = valid_correlate(x_pad[c], δ_1)[::R, ::R]   Σ over positions,
                                                                    at the real taps only
               db[q] = Σ δ[q]
@@ -26,8 +26,9 @@ from the cells it painted::
     backward  patch = pad(dout, P)[o, i·S : i·S + K_R : R, j·S : j·S + K_R : R]
               dx[c, i, j] = Σ_o Σ patch · W[c, o]        dW[c, o] += x[c, i, j] · patch
 
-The activation factor f′(net) is not here: it belongs to the activation layer, so
-the δ that reaches ``conv2d_backward`` is already ∂E/∂net.
+The activation factor f′ is not here: it belongs to the activation layers. The δ
+that reaches ``conv2d_backward`` is already ∂E/∂net^(l); the dx it returns is
+∂E/∂a^(l−1), and the layer below makes its own δ^(l−1) = dx ⊙ f′(net^(l−1)).
 """
 from __future__ import annotations
 
@@ -65,8 +66,8 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1):
     x_pad = pad2d(x, p)
     w_dil = dilate2d(w, d)
     out = np.zeros((N, F, OH, OW))
-    for r in range(N):
-        for q in range(F):
+    for r in range(N):          # sample r
+        for q in range(F):      # filter q
             stride1 = sum(correlate2d(x_pad[r, c], w_dil[q, c], "valid") for c in range(C))
             out[r, q] = stride1[::sh, ::sw] + b[q]
     return out
@@ -88,14 +89,15 @@ def conv2d_backward_reference(dout, x, w, stride=1, padding=0, dilation=1):
 
     dx_pad = np.zeros_like(x_pad)
     dw_dil = np.zeros_like(w_dil)
-    for r in range(N):
-        for q in range(F):
+    for r in range(N):          # sample r
+        for q in range(F):      # filter q
             delta1 = expand_sensitivity(dout[r, q], s, size1)
             delta1_pad = pad2d(delta1, (KH - 1, KW - 1))
             for c in range(C):
-                # δ^(l-1) = pad(δ^l, K-1) ⋆ rot180(W)   (⋆: valid cross-correlation)
+                # ∂E/∂a^(l−1) = pad(δ^(l), K_R−1) ⋆ rot180(W_R)  (⋆: valid cross-correlation);
+                # the layer below multiplies by f′(net^(l−1)) to get its δ^(l−1)
                 dx_pad[r, c] += correlate2d(delta1_pad, rot180(w_dil[q, c]), "valid")
-                # ∂E/∂W = x ⋆ δ: each weight is used at every position
+                # ∂E/∂W = a^(l−1) ⋆ δ^(l): each weight is used at every position
                 dw_dil[q, c] += correlate2d(x_pad[r, c], delta1, "valid")
     dx = crop2d(dx_pad, (ph, pw))  # padding cells get gradient too; drop it
     dw = dw_dil[:, :, ::d[0], ::d[1]].copy()  # the zeros between the taps are not weights

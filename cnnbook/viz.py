@@ -381,6 +381,116 @@ def figure_png(fig, dpi=100, tight=True):
 
 
 # ---------------------------------------------------------------------------
+# chapters 1–4: matrix equations drawn row under row, and a fully connected network
+# (moved out of the notebooks; h/notation-a)
+# ---------------------------------------------------------------------------
+
+__all__ += ["equation_rows", "draw_network"]
+
+# Operators that are drawn large (mathtext glyphs); everything else at text size.
+_BIG_OPERATORS = {"⋆": r"$\star$", "⊙": r"$\odot$", "∗": r"$*$"}
+
+
+def equation_rows(rows, *, cell=0.42, gap=1.3, row_gap=1.2, title=None, fmt="{:.3g}",
+                  labels=None):
+    """Several matrix equations drawn one under another on one axes.
+
+    ``rows`` is a list of ``(items, operators)``, each as :func:`matrix_row` takes them:
+    an item is ``(values, role, caption)`` or ``(values, role, caption, options)`` with
+    ``options`` passed to :func:`draw_matrix`; ``operators`` are the strings between the
+    items ("⋆", "∗" and "⊙" are drawn as large symbols). ``labels`` (optional) writes one
+    text left of each row. Returns ``(fig, ax, corners)``: ``corners[r][k]`` is the
+    ``(top, left)`` cell of item ``k`` of row ``r``, for :func:`highlight` later.
+    """
+    rows = [(list(items), list(ops)) for items, ops in rows]
+    for items, ops in rows:
+        if len(ops) != len(items) - 1:
+            raise ValueError(f"{len(items)} matrices need {len(items) - 1} operators, "
+                             f"got {len(ops)}")
+    if labels is not None and len(labels) != len(rows):
+        raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
+    left0 = 3.2 if labels else 0.0
+    shapes = [[np.shape(item[0]) for item in items] for items, _ in rows]
+    widths = [left0 + sum(s[1] for s in row) + gap * (len(row) - 1) for row in shapes]
+    heights = [max(s[0] for s in row) for row in shapes]
+    total_w, total_h = max(widths), sum(heights) + row_gap * len(rows)
+    fig, axes = new_figure(cell * total_w + 0.3, cell * total_h + (0.5 if title else 0.2))
+    ax = axes[0, 0]
+    corners, top = [], row_gap
+    for r, ((items, ops), row_shapes, h) in enumerate(zip(rows, shapes, heights)):
+        if labels:
+            ax.text(0, top + h / 2, labels[r], ha="left", va="center", fontsize=10,
+                    color="#444444")
+        left, row_corners = left0, []
+        for k, (item, (nr, nc)) in enumerate(zip(items, row_shapes)):
+            values, role, caption = item[:3]
+            corner = (top + (h - nr) / 2, left)
+            draw_matrix(values, role, ax=ax, origin=corner, fmt=fmt,
+                        **(item[3] if len(item) > 3 else {}))
+            if caption:
+                ax.text(left + nc / 2, corner[0] - 0.2, caption, ha="center", va="bottom",
+                        fontsize=10, color=role_colour(role))
+            row_corners.append(corner)
+            left += nc
+            if k < len(ops):
+                symbol = _BIG_OPERATORS.get(ops[k], ops[k])
+                ax.text(left + gap / 2, top + h / 2, symbol, ha="center", va="center",
+                        fontsize=24 if ops[k] in _BIG_OPERATORS else 16)
+            left += gap
+        corners.append(row_corners)
+        top += h + row_gap
+    ax.set_xlim(-0.1, total_w + 0.1)
+    ax.set_ylim(total_h + 0.1, -0.1)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig, ax, corners
+
+
+def draw_network(sizes, weights, labels, *, faces=None, ax=None, title=None):
+    """A fully connected network: one column of nodes per layer, one edge per weight.
+
+    ``sizes`` are the layer widths (input first); ``weights[l]`` is the (sizes[l+1],
+    sizes[l]) matrix W of layer l+1 (row i = the weights into node i). An edge's width
+    is |w| relative to the largest in its layer, dashed when w < 0, in the weight colour.
+    ``labels[l][i]`` is written in node i of layer l; ``faces[l][i]`` (optional) is its
+    face colour. Returns the figure.
+    """
+    from matplotlib.patches import Circle
+
+    if len(weights) != len(sizes) - 1:
+        raise ValueError(f"{len(sizes)} layers need {len(sizes) - 1} weight matrices, "
+                         f"got {len(weights)}")
+    for k, w in enumerate(weights):
+        if np.shape(w) != (sizes[k + 1], sizes[k]):
+            raise ValueError(f"weights[{k}] has shape {np.shape(w)}, expected "
+                             f"{(sizes[k + 1], sizes[k])}")
+    fig, ax = _axes(ax, (max(sizes), 2 * len(sizes)))
+    gap, radius = 2.2, 0.42
+    centres = [[(gap * k, (n - 1) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
+    for k, w in enumerate(weights):
+        w = np.asarray(w, dtype=float)
+        scale = max(np.abs(w).max(), 1e-300)
+        for i, (x1, y1) in enumerate(centres[k + 1]):
+            for j, (x0, y0) in enumerate(centres[k]):
+                ax.plot([x0 + radius, x1 - radius], [y0, y1], color=role_colour("kernel"),
+                        lw=0.4 + 2.6 * abs(w[i, j]) / scale,
+                        ls="-" if w[i, j] >= 0 else "--", zorder=1)
+    for k, column in enumerate(centres):
+        for i, (cx, cy) in enumerate(column):
+            face = "white" if faces is None or faces[k] is None else faces[k][i]
+            ax.add_patch(Circle((cx, cy), radius, facecolor=face, edgecolor="#444444", zorder=2))
+            ax.text(cx, cy, labels[k][i], ha="center", va="center", fontsize=8,
+                    color=_text_colour(face), zorder=3)
+    ax.set_xlim(-0.6, gap * (len(sizes) - 1) + 0.6)
+    ax.set_ylim(-max(sizes) / 2 - 0.1, max(sizes) / 2 + 0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+# ---------------------------------------------------------------------------
 # chapter 12: transposed and dilated convolution
 # ---------------------------------------------------------------------------
 
