@@ -145,10 +145,20 @@ def save(name, outdir):
     return paths
 
 
-def main(argv=None):
-    """Command line: regenerate every figure (or ``--only`` some) into OUTDIR."""
-    parser = argparse.ArgumentParser(prog="python -m cnnbook.figures",
-                                     description="Regenerate the course figures (PNG + SVG).")
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2 — the form of
+    ``python -m cnnbook train``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
+
+
+def main(argv=None, prog="python -m cnnbook.figures"):
+    """Command line: regenerate every figure (or ``--only`` some) into OUTDIR.
+
+    Returns the exit code: 0 done, 2 a bad option or a folder that cannot be written
+    (one line on stderr, no traceback)."""
+    parser = _Parser(prog=prog, description="Regenerate the course figures (PNG + SVG).")
     parser.add_argument("outdir", nargs="?", default="figures",
                         help="folder to write into (default: figures)")
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=sorted(FIGURES),
@@ -164,7 +174,10 @@ def main(argv=None):
             png, svg = save(name, args.outdir)
         except OSError as err:  # a path that is a file, not writable, a full disk …
             print(f"{parser.prog}: error: cannot write {name} into {args.outdir}: "
-                  f"{err.strerror or err}", file=sys.stderr)
+                  f"{' '.join(str(err.strerror or err).split())}", file=sys.stderr)
+            return 2
+        except ValueError as err:
+            print(f"{parser.prog}: error: {name}: {' '.join(str(err).split())}", file=sys.stderr)
             return 2
         print(f"wrote {png} and {svg.name}")
     return 0

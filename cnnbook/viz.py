@@ -577,3 +577,231 @@ def draw_scatter_canvas(canvas_values, padding, output_side, *, ax=None, painted
 
 
 __all__ += ["dilation_holes", "draw_sparse_matrix", "draw_participation", "draw_scatter_canvas"]
+
+
+# ---------------------------------------------------------------------------
+# Chapters 9 and 10: a network's shapes, digits, curves, confusion, sensitivity maps
+# ---------------------------------------------------------------------------
+
+__all__ += ["network_shapes", "digit", "digit_grid", "learning_curves", "confusion", "kernel_grid",
+            "feature_maps", "input_gradients", "pixel_walk", "seed_accuracies"]
+
+
+def network_shapes(stages, arrows, brackets=(), *, ax=None, title=None, unit=0.22):
+    """One sample's arrays between the layers of a network, joined by labelled arrows.
+
+    ``stages`` are shapes ``(C, H, W)`` (drawn as a stack of C squares of side H) or
+    ``(D,)`` (a column); ``arrows[k]`` labels the step from stage k to k+1;
+    ``brackets`` are ``(first stage, last stage, text)`` drawn under the boxes.
+    """
+    if len(arrows) != len(stages) - 1:
+        raise ValueError(f"{len(stages)} stages need {len(stages) - 1} arrow labels, got {len(arrows)}")
+    if ax is None:
+        fig, axes = new_figure(1.4 * len(stages), 3.0)
+        ax = axes[0, 0]
+    fig, x0, gap, spans = ax.figure, 0.0, 1.5, []
+    for k, shape in enumerate(stages):
+        role = "input" if k == 0 else "output"
+        if len(shape) == 3:
+            C, H, W = shape
+            for c in range(C - 1, -1, -1):
+                ax.add_patch(Rectangle((x0 + 0.18 * c, 0.18 * c), W * unit, H * unit,
+                                       facecolor=tint(role, 0.55), edgecolor="#444444", linewidth=0.8))
+            width = W * unit + 0.18 * (C - 1)
+        else:
+            width = 0.3
+            ax.add_patch(Rectangle((x0, 0), width, shape[0] * 0.16, facecolor=tint(role, 0.55),
+                                   edgecolor="#444444", linewidth=0.8))
+        ax.text(x0 + width / 2, -0.25, "×".join(map(str, shape)), ha="center", va="top", fontsize=9)
+        spans.append((x0, x0 + width))
+        if k < len(arrows):
+            ax.annotate("", (x0 + width + gap - 0.1, 0.6), (x0 + width + 0.1, 0.6),
+                        arrowprops={"arrowstyle": "-|>", "color": "#444444"})
+            ax.text(x0 + width + gap / 2, 0.75, arrows[k], ha="center", va="bottom", fontsize=8,
+                    color=role_colour("kernel"))
+        x0 += width + gap
+    for first, last, text in brackets:
+        left, right, y = spans[first][0], spans[last][1], -0.75
+        ax.plot([left, left, right, right], [y + 0.15, y, y, y + 0.15], color="#444444", lw=1)
+        ax.text((left + right) / 2, y - 0.1, text, ha="center", va="top", fontsize=9)
+    ax.set_xlim(-0.2, x0 - gap + 0.3)
+    ax.set_ylim(-1.5, 2.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def digit(ax, image, title=None):
+    """One grey-level digit, ink dark on white, values 0 … 1."""
+    ax.imshow(np.asarray(image, dtype=float), cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+
+
+def digit_grid(images, titles=None, *, ncols=10, title=None, size=0.9):
+    """Digits (a list of H×W arrays) in rows of ``ncols``, each with its title."""
+    images = [np.asarray(im, dtype=float) for im in images]
+    if not images:
+        raise ValueError("digit_grid needs at least one image")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig, axes = new_figure(size * ncols + 0.2, (size + 0.25) * nrows + 0.4, nrows, ncols)
+    for k, ax in enumerate(axes.ravel()):
+        if k < len(images):
+            digit(ax, images[k], None if titles is None else titles[k])
+        else:
+            ax.axis("off")
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def learning_curves(history, *, title=None):
+    """Loss and accuracy per epoch, on the training batches and on the validation set,
+    from a ``cnnbook.training.History``."""
+    epochs = np.arange(1, history.epochs + 1)
+    fig, axes = new_figure(9.6, 3.3, 1, 2)
+    series = [("loss", history.loss, history.val_loss, "cross-entropy E"),
+              ("accuracy", history.train_accuracy, history.val_accuracy, "fraction correct")]
+    for ax, (name, train, val, ylabel) in zip(axes[0], series):
+        ax.plot(epochs, train, "o-", color=role_colour("input"), ms=3, label="training (during the epoch)")
+        if val:
+            ax.plot(epochs, val, "s-", color=role_colour("output"), ms=3, label="validation (after the epoch)")
+        ax.set_title(name, fontsize=11)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_yscale("log")
+    axes[0, 0].legend(fontsize=9)
+    low = min(history.train_accuracy + history.val_accuracy)
+    axes[0, 1].set_ylim(low - 0.03, 1.01)
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def confusion(matrix, *, title=None):
+    """A confusion matrix (rows: true class, columns: predicted class), counts written in."""
+    c = np.asarray(matrix)
+    if c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise ValueError(f"a confusion matrix is square, got shape {c.shape}")
+    fig, axes = new_figure(0.42 * len(c) + 0.6, 0.42 * len(c) + 0.6)
+    ax = axes[0, 0]
+    heatmap(c, "output", ax=ax, fmt="{:.0f}", title=title)
+    ax.set_xticks(range(len(c)))
+    ax.set_yticks(range(len(c)))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    return fig
+
+
+def kernel_grid(weights, *, ncols=8, title=None):
+    """The 2-D kernels ``weights[q, 0]`` of a first convolution layer, one shared colour
+    scale symmetric around 0 (kernel colour for positive, purple for negative), a colourbar."""
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 4:
+        raise ValueError(f"kernel_grid needs weights of shape (F, C, KH, KW), got {w.shape}")
+    nrows = -(-len(w) // ncols)
+    fig, axes = new_figure(1.1 * ncols + 0.8, 1.15 * nrows + 0.5, nrows, ncols)
+    limit = float(np.abs(w).max()) or 1.0
+    norm = mcolors.TwoSlopeNorm(0.0, -limit, limit)
+    image = None
+    for q, ax in enumerate(axes.ravel()):
+        if q < len(w):
+            image = ax.imshow(w[q, 0], cmap="PuOr_r", norm=norm, interpolation="nearest")
+            ax.set_title(f"filter {q}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if q >= len(w):
+            ax.axis("off")
+    fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def feature_maps(image, rows, *, count=8, title=None):
+    """A digit and the first ``count`` maps of each stage in ``rows`` = [(name, (C, H, W) maps)],
+    white for 0 and one colour scale per row, in the input colour (the next layer's input)."""
+    fig, axes = new_figure(1.05 * (count + 1) + 0.2, 1.45 * len(rows) + 0.3, len(rows), count + 1)
+    cmap = mcolors.LinearSegmentedColormap.from_list("feature map", ["white", role_colour("input")])
+    for r, (name, maps) in enumerate(rows):
+        maps = np.asarray(maps, dtype=float)
+        top = float(maps[:count].max()) or 1.0
+        axes[r, 0].axis("off")
+        for c in range(count):
+            ax = axes[r, c + 1]
+            ax.imshow(maps[c], cmap=cmap, vmin=0.0, vmax=top, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{name}, map {c}" if c == 0 else f"map {c}", fontsize=8)
+    digit(axes[len(rows) // 2, 0], image)
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def input_gradients(images, gradients, titles=None, *, title=None):
+    """Digits (top row) and their sensitivity maps ∂E/∂x (bottom row) on ONE colour scale,
+    symmetric around 0 (blue < 0: more ink lowers E), with one colourbar for all maps; the
+    grey line outlines each digit's ink (level 0.5)."""
+    images = [np.asarray(im, dtype=float) for im in images]
+    grads = [np.asarray(g, dtype=float) for g in gradients]
+    if len(images) != len(grads) or not images:
+        raise ValueError(f"need as many gradients as images (at least one), got {len(images)} and {len(grads)}")
+    n = len(images)
+    fig, axes = new_figure(1.45 * n + 1.0, 3.7, 2, n)
+    norm = _delta_norm(np.concatenate([g.ravel() for g in grads]))
+    image = None
+    for k in range(n):
+        digit(axes[0, k], images[k], None if titles is None else titles[k])
+        image = axes[1, k].imshow(grads[k], cmap=DELTA_CMAP, norm=norm, interpolation="nearest")
+        axes[1, k].contour(images[k], levels=[0.5], colors="#444444", linewidths=0.7)
+        axes[1, k].set_xticks([])
+        axes[1, k].set_yticks([])
+    axes[1, 0].set_ylabel("∂E/∂x", fontsize=10)
+    fig.colorbar(image, ax=axes[1, :], shrink=0.9, label="∂E/∂x (one scale for all)")
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def pixel_walk(before, after, *, titles=("before", "after")):
+    """A digit before and after a walk on its pixels, and the change between them
+    (green: ink added, pink: removed, symmetric scale, colourbar)."""
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    change = after - before
+    limit = float(np.abs(change).max()) or 1.0
+    fig, axes = new_figure(7.6, 2.6, 1, 3)
+    digit(axes[0, 0], before, titles[0])
+    image = axes[0, 1].imshow(change, cmap="PiYG", norm=mcolors.TwoSlopeNorm(0.0, -limit, limit))
+    axes[0, 1].set_xticks([])
+    axes[0, 1].set_yticks([])
+    axes[0, 1].set_title("ink added (green) / removed (pink)", fontsize=10)
+    fig.colorbar(image, ax=axes[0, 1], shrink=0.8)
+    digit(axes[0, 2], after, titles[1])
+    return fig
+
+
+def seed_accuracies(accuracies, seeds, *, title=None):
+    """Test accuracy of each seed's run as a dot, with the mean and ± one standard deviation."""
+    acc = np.asarray(accuracies, dtype=float)
+    fig, axes = new_figure(6.0, 2.4)
+    ax = axes[0, 0]
+    mean = acc.mean()
+    std = acc.std(ddof=1) if len(acc) > 1 else 0.0
+    ax.axhspan(mean - std, mean + std, color=tint("output", 0.25), label="mean ± 1 std")
+    ax.axhline(mean, color=role_colour("output"), lw=1.5)
+    ax.plot(list(seeds), acc, "o", color=role_colour("input"), label="one run (its own split)")
+    ax.set_xticks(list(seeds))
+    ax.set_xlabel("seed")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    return fig

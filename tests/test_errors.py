@@ -103,7 +103,7 @@ def _calls(rng):
         yield lambda fn=fn: fn(x), (x,)
     yield lambda: cb.relu_backward(x, x), (x,)
     yield lambda: cb.flatten_backward(x.reshape(2, -1), x.shape), (x,)
-    yield lambda: cb.softmax_cross_entropy_backward(logits, labels), (logits, labels)
+    yield lambda: cb.softmax_cross_entropy_backward(1.0, logits, labels), (logits, labels)
     yield lambda: cb.softmax(logits), (logits,)
 
 

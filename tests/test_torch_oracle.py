@@ -150,7 +150,7 @@ def test_softmax_cross_entropy(reduction, rng):
     loss = F.cross_entropy(z, torch.tensor(labels), reduction=reduction)
     loss.backward()
     assert cb.softmax_cross_entropy(zv, labels, reduction) == pytest.approx(loss.item(), rel=1e-13)
-    assert_allclose(cb.softmax_cross_entropy_backward(zv, labels, reduction), z.grad.numpy(), atol=1e-15)
+    assert_allclose(cb.softmax_cross_entropy_backward(1.0, zv, labels, reduction), z.grad.numpy(), atol=1e-15)
     assert_allclose(cb.softmax(zv), F.softmax(_t(zv), dim=1).numpy(), atol=1e-15)
 
 

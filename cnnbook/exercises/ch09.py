@@ -4,21 +4,21 @@ from __future__ import annotations
 import numpy as np
 
 from .. import sigmoid_backward
-from ..layers import SGD, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, SoftmaxCrossEntropy
+from ..nn import SGD, Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from ._core import Exercise, close, same_array
 
 
 def _tiny(filters2=3, dense_in=None):
     """The chapter's `tiny_network` with ``filters2`` filters in the second convolution."""
     g = np.random.default_rng(0)
-    layers = [Conv2D(1, 2, 3, padding=1, rng=g), ReLU(), MaxPool2D(2),
-              Conv2D(2, filters2, 3, padding=1, rng=g), ReLU(), MaxPool2D(2), Flatten()]
-    return Sequential(*layers, Dense(dense_in or filters2 * 2 * 2, 8, rng=g), ReLU(),
-                      Dense(8, 10, rng=g))
+    layers = [Conv2d(1, 2, 3, padding=1, rng=g), ReLU(), MaxPool2d(2),
+              Conv2d(2, filters2, 3, padding=1, rng=g), ReLU(), MaxPool2d(2), Flatten()]
+    return Sequential(*layers, Linear(dense_in or filters2 * 2 * 2, 8, rng=g), ReLU(),
+                      Linear(8, 10, rng=g))
 
 
 def _count(model):
-    return sum(p.size for _, p, _ in model.parameters())
+    return sum(p.data.size for p in model.parameters())
 
 
 def _test_q1(answer):
@@ -32,7 +32,7 @@ def _test_q1(answer):
 
 
 def _flat_length(size):
-    conv_part = Sequential(*_tiny().layers[:7])                # up to and including Flatten
+    conv_part = _tiny()[:7]                                    # up to and including Flatten
     return conv_part.forward(np.zeros((1, 1, size, size))).shape[1]
 
 
@@ -57,8 +57,8 @@ def _test_q3(answer):
 
 
 def _loss_gradient(reduction):
-    loss = SoftmaxCrossEntropy(reduction)
-    loss.forward(np.zeros((2, 4)), np.array([2, 0]))
+    loss = CrossEntropyLoss(reduction)
+    loss(np.zeros((2, 4)), np.array([2, 0]))
     return loss.backward()
 
 
@@ -75,24 +75,24 @@ def _test_q4(answer):
 
 def _twice_factor():
     """Call backward twice, step once, and measure how far the weights moved, in units of lr·g."""
-    probe = Dense(3, 2, rng=np.random.default_rng(5))
+    probe = Linear(3, 2, rng=np.random.default_rng(5))
     x = np.random.default_rng(6).normal(size=(4, 3))
     dout = np.random.default_rng(7).normal(size=(4, 2))
-    probe.forward(x)
+    probe(x)
     probe.backward(dout)
-    g_once = probe.grads["weight"].copy()
+    g_once = probe.weight.grad.copy()
     probe.backward(dout)
-    before = probe.params["weight"].copy()
-    SGD(probe, lr=0.1).step()
-    return float(np.mean((before - probe.params["weight"]) / (0.1 * g_once)))
+    before = probe.weight.data.copy()
+    SGD(probe.parameters(), lr=0.1).step()
+    return float(np.mean((before - probe.weight.data) / (0.1 * g_once)))
 
 
 def _test_q5(answer):
     if close(answer, _twice_factor()):
         return True
-    if close(answer, 2 * _twice_factor()):
-        return ("That assumes the second backward adds to grads — read how a layer stores a gradient "
-                "(cnnbook.layers.Layer._set_grad)")
+    if close(answer, 0.5 * _twice_factor()):
+        return ("That assumes the second backward writes over .grad — read what a module's backward "
+                "does with a gradient (cnnbook.nn: it adds, as torch does)")
     return False
 
 
@@ -104,10 +104,10 @@ EXERCISES = [
                  "and biases) does the whole network have then? (Hint: which other layer has to "
                  "change?)",
         test=_test_q1,
-        hint="A convolution has F·C·KH·KW weights + F biases, a Dense layer D_out·D_in + D_out; with 4 "
-             "maps of 2×2 the flattened vector has 4·2·2 entries, so the first Dense layer changes too",
-        solution="322. conv1: 2·1·3·3 + 2 = 20; conv2: 4·2·3·3 + 4 = 76; the first Dense now takes "
-                 "4·2·2 = 16 inputs: 8·16 + 8 = 136; the last Dense 10·8 + 10 = 90. 20 + 76 + 136 + 90 "
+        hint="A convolution has F·C·KH·KW weights + F biases, a Linear layer D_out·D_in + D_out; with 4 "
+             "maps of 2×2 the flattened vector has 4·2·2 entries, so the first Linear layer changes too",
+        solution="322. conv1: 2·1·3·3 + 2 = 20; conv2: 4·2·3·3 + 4 = 76; the first Linear now takes "
+                 "4·2·2 = 16 inputs: 8·16 + 8 = 136; the last Linear 10·8 + 10 = 90. 20 + 76 + 136 + 90 "
                  "= 322 (the original has 271).",
         answer=322,
         wrong=290,
@@ -115,7 +115,7 @@ EXERCISES = [
     Exercise(
         key="ch09.q2",
         question="Feed `tiny_network` 12×12 images instead of 8×8. What is the shape of one sample "
-                 "after the `Flatten` layer, i.e. how many `in_features` would the first `Dense` layer "
+                 "after the `Flatten` layer, i.e. how many `in_features` would the first `Linear` layer "
                  "need? (An integer.)",
         test=_test_q2,
         hint="Padding 1 keeps a 3×3 convolution's size, each 2×2 pooling halves it (floor); then "
@@ -151,15 +151,16 @@ EXERCISES = [
     Exercise(
         key="ch09.q5",
         question="After one `forward`, you call `model.backward(dout)` **twice** with the same `dout` "
-                 "and then `SGD(model, lr=0.1).step()`. A weight whose gradient (from one backward) is "
+                 "and then `SGD(model.parameters(), lr=0.1).step()`. A weight whose gradient (from one backward) is "
                  "$g$ moves by $-k\\cdot 0.1\\cdot g$. What is $k$?",
         test=_test_q5,
-        hint="Does backward add to grads or write over them? (Chapter 9's layers have no zero_grad.)",
-        solution="1. cnnbook's backward overwrites grads (Layer._set_grad writes in place), so the "
-                 "second call leaves the same g, and SGD moves the weight by −0.1·g. (In PyTorch, "
-                 "where backward accumulates, k would be 2 — hence its zero_grad.)",
-        answer=1,
-        wrong=2,
+        hint="Does backward add to .grad or write over it? (Why does every training step start with "
+             "zero_grad()?)",
+        solution="2. cnnbook.nn's backward adds into .grad, as torch's does, so the second call leaves "
+                 "2g, and SGD moves the weight by −0.1·2g. That is why a training step begins with "
+                 "optimizer.zero_grad().",
+        answer=2,
+        wrong=1,
     ),
 ]
 

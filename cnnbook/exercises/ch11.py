@@ -70,7 +70,7 @@ def _softmax_delta(answer):
     t = np.array([[1.0, 0.0, 0.0]])
     if same_array(answer, (o - t) * (o - o ** 2)):
         return "that is seed 003's (o − t)∘(o − o²), which uses only the diagonal of the softmax Jacobian"
-    return same_array(answer, softmax_cross_entropy_backward(_LOGITS, targets, reduction="sum"))
+    return same_array(answer, softmax_cross_entropy_backward(1.0, _LOGITS, targets, reduction="sum"))
 
 
 # --- q5: which weight x_11 meets in a true convolution --------------------------------------
@@ -141,7 +141,7 @@ EXERCISES = [
         hint="for softmax followed by cross-entropy the Jacobian and the loss derivative combine "
              "to o − t, with o = cb.softmax(z) and t the one-hot target",
         solution="δ = o − t with o = softmax(z) ≈ [0.659, 0.242, 0.099] and t = [1, 0, 0], so "
-                 "δ ≈ [−0.341, 0.242, 0.099] (cb.softmax_cross_entropy_backward(z, [0], 'sum')).",
+                 "δ ≈ [−0.341, 0.242, 0.099] (cb.softmax_cross_entropy_backward(1.0, z, [0], 'sum')).",
         answer=softmax(_LOGITS) - np.array([[1.0, 0.0, 0.0]]),
         wrong=(softmax(_LOGITS) - np.array([[1.0, 0.0, 0.0]]))
         * (softmax(_LOGITS) - softmax(_LOGITS) ** 2),
