@@ -439,6 +439,62 @@ def _fmt(ms):
     return f"{ms:9.3f}" if ms < 100 else f"{ms:9.1f}"
 
 
+# --- the widgets ------------------------------------------------------------------------
+
+def _widget_explorers():
+    """Every explorer of cnnbook.widgets at its default setting (the digit explorer with an
+    untrained digits network: its response does not depend on the weights)."""
+    from cnnbook import widgets
+    from cnnbook.data import load_digits
+    from cnnbook.training import digits_network
+
+    yield "output size", widgets.OutputSizeExplorer()
+    yield "footprint", widgets.FootprintExplorer()
+    yield "stride", widgets.StrideExplorer()
+    yield "depth", widgets.DepthExplorer()
+    yield "pooling", widgets.PoolingExplorer()
+    yield "digits", widgets.DigitExplorer(digits_network(seed=0), load_digits())
+
+
+def widget_section(settings=40, seed=0):
+    """Each explorer's response to a control change: ``update()`` with a random setting
+    across its full slider ranges → state computed and the new picture ready to send
+    (the scene, and its JSON, as the comm would send it). Median, 90th percentile and
+    maximum over ``settings`` settings; targets: median ≤ 50 ms, p90 ≤ 100 ms."""
+    import json
+    import random
+
+    pick = random.Random(seed)
+    print(f"widgets: one control change → new picture ready to send, {settings} random "
+          f"settings each (ms)")
+    print("| explorer | median | p90 | max | picture (kB) | target (≤ 50 / ≤ 100 ms) |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name, view in _widget_explorers():
+        times, sizes = [], []
+        for _ in range(settings):
+            values = {}
+            for key, spec in view.controls.items():
+                if view._is_choice(spec):
+                    values[key] = pick.choice(list(spec[0]))
+                else:
+                    values[key] = pick.randint(spec[0], spec[1])
+            merged = {**view.values, **values}
+            for key, (lo, hi) in view.limits(merged).items():
+                values[key] = min(max(values[key], lo), hi)
+            start = time.perf_counter()
+            view.update(**values)
+            payload = json.dumps({"scene": view.view.scene, "routes": view.view.routes,
+                                  "message": view.view.message})
+            times.append(1000 * (time.perf_counter() - start))
+            sizes.append(len(payload) / 1000)
+        times.sort()
+        med, p90, top = statistics.median(times), times[int(0.9 * (len(times) - 1))], times[-1]
+        verdict = "met" if med <= 50 and p90 <= 100 else "NOT met"
+        print(f"| {name} | {med:.1f} | {p90:.1f} | {top:.1f} | {statistics.median(sizes):.0f} | "
+              f"{verdict} |")
+    print()
+
+
 def main():
     print_header()
     rng = np.random.default_rng(0)
@@ -496,6 +552,9 @@ def main():
             tgt += " met" if by["met"] else " not met"
         print(f"| {name} | {cell('cnnbook')} | {cell('reference')} | {cell('torch f64')} | "
               f"{cell('torch f32')} | {ratio} | {tgt} |")
+    if not ARGS.only or ARGS.only in "widgets":
+        print()
+        widget_section()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n{time.perf_counter() - t_start:.0f} s; 1-minute load average at the end {load:.2f}")
 

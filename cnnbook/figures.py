@@ -57,12 +57,12 @@ def correlation_vs_convolution():
 
 def conv_windows_stride2():
     """Seed 001's setting: 5×5 input, 3×3 kernel, stride 2, padding 1 → 3×3 output."""
-    return viz.draw_windows(5, 3, 2, 1, title="L=5, K=3, S=2, P=1 → O=3")
+    return viz.draw_windows(5, 3, 2, 1, title="L=5, K=3, S=2, P=1 → O=3 (×c: windows reading a cell)")
 
 
 def output_size_floor():
     """A setting where (L − K + 2P)/S is not whole: the last column is never read."""
-    return viz.draw_windows(6, 3, 2, 0, title="L=6, K=3, S=2, P=0 → O=⌊3/2⌋+1=2")
+    return viz.draw_windows(6, 3, 2, 0, title="L=6, K=3, S=2, P=0 → O=⌊3/2⌋+1=2 (×c: windows reading a cell)")
 
 
 def conv_as_matrix():
@@ -79,13 +79,13 @@ def conv_as_matrix():
 
 
 def conv_backward_pattern():
-    """Seed 001's 4×4 example: ∂E/∂x = (δ padded by K−1) ⋆ rot180(W)."""
+    """Seed 001's 4×4 example: dx = ∂E/∂a^(l−1) = (δ padded by K−1) ⋆ rot180(W)."""
     ex = examples.seed001_relu_maxpool()
     w = ex["w"][0, 0]
     delta = np.random.default_rng(0).integers(-3, 4, size=(3, 3)).astype(float)
     dx = correlate2d(pad2d(delta, 1), rot180(w))
     return viz.matrix_row([(pad2d(delta, 1), "delta", "δ padded by K−1", {"padding": 1}),
-                           (rot180(w), "kernel", "rot180(W)"), (dx, "delta", "∂E/∂x")],
+                           (rot180(w), "kernel", "rot180(W)"), (dx, "delta", "dx = ∂E/∂a^(l−1)")],
                           ["⋆", "="])
 
 

@@ -23,6 +23,7 @@ Nothing here computes numerics: the arrays come from the rest of ``cnnbook``.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import numpy as np
 from matplotlib import colors as mcolors
@@ -32,7 +33,7 @@ from matplotlib.patches import Rectangle
 __all__ = [
     "CourseFigure", "ROLE_COLOURS", "DELTA_CMAP", "role_colour", "tint", "symbols",
     "new_figure", "draw_matrix", "highlight", "heatmap", "matrix_row",
-    "draw_windows", "role_legend", "figure_png",
+    "draw_windows", "role_legend", "figure_png", "tint_colour", "outline",
 ]
 
 ROLE_COLOURS = {
@@ -120,6 +121,13 @@ def _delta_norm(values):
     return mcolors.Normalize(vmin=-vmax, vmax=vmax)
 
 
+@lru_cache(maxsize=1)
+def _delta_cmap():
+    """The δ colour map, made once (``colormaps[...]`` hands out a new copy each time)."""
+    from matplotlib import colormaps
+    return colormaps[DELTA_CMAP]
+
+
 def _text_colour(face):
     r, g, b = mcolors.to_rgb(face)
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.45 else "black"
@@ -127,7 +135,8 @@ def _text_colour(face):
 
 def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
                 padding=0, skipped=None, origin=(0, 0), fontsize=None,
-                show_index=False, faces=None, row_labels=None, col_labels=None):
+                show_index=False, faces=None, row_labels=None, col_labels=None, ids=None,
+                id_offset=None):
     """Draw a 2-D array as a grid of labelled cells and return the axes' figure.
 
     ``values`` is a 2-D array of numbers or of strings (see :func:`symbols`). Cells
@@ -139,7 +148,10 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
     matrices can share one axes; ``faces`` overrides the face colour per cell.
     ``show_index`` writes 0-based indices beside the rows and above the columns;
     ``row_labels`` / ``col_labels`` write any strings there instead (e.g. ``"a"``…``"i"``
-    for the outputs of a layer, or ``"S2 map 0"``).
+    for the outputs of a layer, or ``"S2 map 0"``). ``ids`` names the cells for an
+    explorer's pointing (``ids="x"`` gives cell (r, c) the id ``"x:i,j"`` with
+    i, j = r, c minus ``id_offset``, by default minus ``padding``, so the ids are the
+    map's own indices).
     """
     arr = np.asarray(values, dtype=object if np.asarray(values).dtype.kind in "OUS" else float)
     if arr.ndim != 2:
@@ -151,10 +163,11 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
     norm = _delta_norm(arr) if (numeric and role == "delta") else None
     cmap = None
     if norm is not None:
-        from matplotlib import colormaps
-        cmap = colormaps[DELTA_CMAP]
+        cmap = _delta_cmap()
+        value_faces = cmap(norm(arr))   # every cell's colour in one call
     base = tint(role)
     pad_face = role_colour("padding")
+    offset = padding if id_offset is None else id_offset
     if fontsize is None:
         fontsize = _SUBSCRIPT_TEXT_SIZE if not numeric else 10
     for r in range(rows):
@@ -166,15 +179,12 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
             elif on_pad:
                 face = pad_face
             elif cmap is not None and np.isfinite(arr[r, c]):
-                face = cmap(norm(arr[r, c]))
+                face = tuple(value_faces[r, c])
             else:
                 face = base
             hatch = "///" if (skipped is not None and skipped[r][c]) else None
-            # Cells and their numbers lie inside the axes: leaving them out of the
-            # layout computation makes big grids (and the widgets) several times faster.
-            ax.add_patch(Rectangle((c0 + c, r0 + r), 1, 1, facecolor=face,
-                                   edgecolor="#444444", linewidth=0.8, hatch=hatch,
-                                   in_layout=False))
+            gid = None if ids is None else f"{ids}:{r - offset},{c - offset}"
+            _cell(ax, c0 + c, r0 + r, face, hatch, gid)
             text = _format(arr[r, c], fmt)
             if text:
                 ax.text(c0 + c + 0.5, r0 + r + 0.5, text, ha="center", va="center",
@@ -198,6 +208,17 @@ def draw_matrix(values, role="input", *, ax=None, title=None, fmt="{:.3g}",
         ax.set_title(title, color=role_colour(role) if role in ROLE_COLOURS else None,
                      fontsize=11)
     return fig
+
+
+def _cell(ax, x, y, face, hatch, gid):
+    """One unit cell of a matrix (a recorded rectangle on an explorer's scene)."""
+    if hasattr(ax, "rect"):   # cnnbook.widgets.scene.SceneAxes: no matplotlib artist
+        ax.rect(x, y, 1, 1, face, "#444444", 0.8, hatched=hatch is not None, gid=gid)
+        return
+    # Cells and their numbers lie inside the axes: leaving them out of the
+    # layout computation makes big grids several times faster.
+    ax.add_patch(Rectangle((x, y), 1, 1, facecolor=face, edgecolor="#444444", linewidth=0.8,
+                           hatch=hatch, in_layout=False, gid=gid))
 
 
 def _frame(ax):
@@ -305,35 +326,37 @@ def matrix_row(items, operators=(), *, ax=None, cell=0.5, title=None, fmt="{:.3g
     return fig
 
 
-def draw_windows(n, kernel, stride=1, padding=0, *, ax=None, windows=None, title=None):
-    """The padded 1-channel input grid with the kernel windows of a convolution drawn on it.
+def draw_windows(n, kernel, stride=1, padding=0, *, ax=None, windows=None, title=None,
+                 counts=True):
+    """The padded 1-channel input grid with kernel windows of a convolution on it.
 
-    ``n`` is the input size L, ``kernel`` F, ``stride`` S and ``padding`` P (square).
-    The padding ring is grey; each window (all of them, or the ``(row, col)`` output
-    positions in ``windows``) is outlined in the kernel colour, offset slightly so
-    overlapping windows stay visible; input cells that no window covers are hatched.
-    No check is made here that the setting is possible — see
+    ``n`` is the input side L, ``kernel`` K, ``stride`` S and ``padding`` P (square).
+    The padding ring is grey; one window at a time is outlined in the kernel colour —
+    the first, output (0, 0), or the ``(row, col)`` output positions in ``windows`` —
+    and with ``counts`` each cell shows how many windows read it (a count map: where
+    windows overlap, where the stride skips); input cells that no window covers are
+    hatched. No check is made here that the setting is possible — see
     :func:`cnnbook.widgets.output_size_state` for the explanation of an impossible one.
     """
     size = n + 2 * padding
     fig, ax = _axes(ax, (size, size))
-    covered = np.zeros((size, size), dtype=bool)
+    covered = np.zeros((size, size), dtype=int)
     out = (size - kernel) // stride + 1 if size >= kernel else 0
-    positions = [(r, c) for r in range(out) for c in range(out)] if windows is None else windows
+    positions = ([(0, 0)] if out else []) if windows is None else windows
     for r in range(out):
         for c in range(out):
-            covered[r * stride:r * stride + kernel, c * stride:c * stride + kernel] = True
+            covered[r * stride:r * stride + kernel, c * stride:c * stride + kernel] += 1
     labels = np.full((size, size), "", dtype=object)
-    skipped = ~covered
+    if counts and out:
+        labels[covered > 0] = [f"×{v}" for v in covered[covered > 0]]
+    skipped = covered == 0
     skipped[:padding, :] = skipped[size - padding:, :] = False
     skipped[:, :padding] = skipped[:, size - padding:] = False
-    draw_matrix(labels, "input", ax=ax, padding=padding, skipped=skipped)
-    for k, (r, c) in enumerate(positions):
-        shift = 0.06 * (k % 4)
-        patch = Rectangle((c * stride + shift, r * stride + shift), kernel - 2 * shift,
-                          kernel - 2 * shift, fill=False, edgecolor=role_colour("kernel"),
-                          linewidth=2.0, zorder=5)
-        ax.add_patch(patch)
+    draw_matrix(labels, "input", ax=ax, padding=padding, skipped=skipped,
+                fontsize=9 if size <= 10 else 7)
+    for r, c in positions:
+        outline(ax, r * stride + 0.04, c * stride + 0.04, kernel - 0.08, kernel - 0.08,
+                role_colour("kernel"), linewidth=2.5)
     if title is not None:
         ax.set_title(title, fontsize=11)
     return fig
@@ -805,3 +828,23 @@ def seed_accuracies(accuracies, seeds, *, title=None):
     if title is not None:
         ax.set_title(title, fontsize=11)
     return fig
+
+
+def tint_colour(colour, amount=0.45):
+    """Any matplotlib ``colour`` mixed with white: ``amount`` 1 is the colour, 0 white."""
+    rgb = np.array(mcolors.to_rgb(colour))
+    return tuple(1 - amount * (1 - rgb))
+
+
+def outline(ax, row, col, height, width, colour, *, linewidth=2.5, dashed=False, zorder=5):
+    """Outline a block in any ``colour`` (``highlight`` takes a role); returns nothing.
+
+    ``(row, col)`` is the block's top-left corner in data coordinates. On an explorer's
+    scene (``cnnbook.widgets.scene``) it is recorded without making a matplotlib patch.
+    """
+    if hasattr(ax, "rect"):
+        ax.rect(col, row, width, height, None, colour, linewidth, dashed=dashed, zorder=zorder)
+        return
+    ax.add_patch(Rectangle((col, row), width, height, fill=False, edgecolor=colour,
+                           linewidth=linewidth, linestyle="--" if dashed else "-",
+                           zorder=zorder))

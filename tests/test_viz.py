@@ -71,13 +71,20 @@ def test_matrix_row_places_operators_between_matrices():
 
 
 def test_draw_windows_marks_uncovered_input_cells():
-    # L=6, F=3, S=2, P=0: windows start at 0 and 2; column/row 5 is never read
+    # L=6, K=3, S=2, P=0: windows start at 0 and 2; column/row 5 is never read
     fig = viz.draw_windows(6, 3, 2, 0)
     ax = fig.axes[0]
     hatched = [(p.get_y(), p.get_x()) for p in _cells(ax) if p.get_hatch()]
     assert len(hatched) == 11 and all(5 in rc for rc in hatched)
     outlines = [p for p in ax.patches if not p.get_fill()]
-    assert len(outlines) == 4
+    assert len(outlines) == 1                     # one window at a time: the first
+    assert (outlines[0].get_x(), outlines[0].get_y()) == pytest.approx((0.04, 0.04))
+    counts = {(t.get_position()[1] - 0.5, t.get_position()[0] - 0.5): t.get_text()
+              for t in ax.texts if t.get_text()}
+    # the count map: cells 2 (rows and columns) lie in both windows along each axis
+    assert counts[(2, 2)] == "×4" and counts[(0, 0)] == "×1" and counts[(0, 2)] == "×2"
+    assert (5, 0) not in counts                   # row 5 is read by no window
+    assert len(viz.draw_windows(6, 3, 2, 0, windows=[(0, 0), (1, 1)]).axes[0].patches) == 36 + 2
 
 
 def test_heatmap_and_errors():

@@ -166,7 +166,7 @@ def test_state_rejects_what_no_slider_can_reach():
 # -- the view ------------------------------------------------------------------
 
 def png(view):
-    return bytes(view.image.value)
+    return view.png()
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_view_starts_with_the_state_of_its_defaults(view):
                            "stride": 1, "padding": 0}
     assert same_state(view.state, depth_state(3, 2, 5, 3, 0))
     assert png(view).startswith(PNG)
-    assert "sensitivity maps" in view.label.value
+    assert "sensitivity maps" in view.view.message
 
 
 def test_moving_sliders_recomputes_state_and_picture(view):
@@ -194,7 +194,7 @@ def test_moving_sliders_recomputes_state_and_picture(view):
     assert png(view) != before
     state = view.update(stride=2, padding=1, n=6)
     assert same_state(state, depth_state(3, 3, 6, 3, 2, stride=2, padding=1))
-    assert view.state["message"].split("\n")[0] in view.label.value
+    assert view.state["message"].split("\n")[0] in view.view.message
 
 
 def test_limits_clamp_the_channel_when_D_shrinks(view):
@@ -233,7 +233,7 @@ def test_figure_has_a_row_per_filter_and_grows_with_N(view):
 
 def test_impossible_setting_draws_a_note(view):
     state = view.update(n=3, kernel=4, padding=0)
-    assert not state["fits"] and "Impossible" in view.label.value
+    assert not state["fits"] and "Impossible" in view.view.message
     assert png(view).startswith(PNG)
     texts = [t.get_text() for t in view.figure().axes[0].texts]
     assert any("no window fits" in t for t in texts)

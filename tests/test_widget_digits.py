@@ -141,7 +141,7 @@ def test_bad_index_target_or_data_raise(model, data):
 # -- the view ------------------------------------------------------------------
 
 def png(view):
-    return bytes(view.image.value)
+    return view.png()
 
 
 @pytest.fixture
@@ -160,12 +160,12 @@ def test_view_starts_at_the_given_digit(view, model, data):
 
 
 def test_moving_the_slider_and_clicking_a_target_update_state_and_picture(view, model, data):
-    before_png, before_label = png(view), view.label.value
+    before_png, before_message = png(view), view.view.message
     view.index.value = 7                                          # as a reader dragging
     assert view.state["index"] == 7
     assert_array_equal(view.state["image"], data.x_test[7, 0])
     assert png(view).startswith(PNG) and png(view) != before_png
-    assert view.label.value != before_label and "Test digit 7 of 12" in view.label.value
+    assert view.view.message != before_message and "Test digit 7 of 12" in view.view.message
     before_png = png(view)
     target = (int(data.y_test[7]) + 1) % 10
     view.target.value = target                                    # as a click would

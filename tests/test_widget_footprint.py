@@ -74,7 +74,7 @@ def test_impossible_setting_is_explained_not_raised():
         assert not state["fits"] and state["output"] == 0
         assert state["delta"].shape == (0, 0) and state["pairs"] == []
         assert state["message"].startswith("Impossible")
-        assert "k = 5" in state["message"] and "padding of at least 2" in state["message"]
+        assert "K = 5" in state["message"] and "padding of at least 2" in state["message"]
 
 
 @given(st.fixed_dictionaries({name: st.integers(lo, hi) for name, (lo, hi, _) in RANGES.items()
@@ -118,7 +118,7 @@ def test_state_rejects_what_no_control_can_reach():
 # -- the view ------------------------------------------------------------------
 
 def png(view):
-    return bytes(view.image.value)
+    return view.png()
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_view_starts_with_the_state_of_its_settings(view):
     assert view.state["pairs"] == expected["pairs"]
     np.testing.assert_array_equal(view.state["delta_mask"], expected["delta_mask"])
     assert png(view).startswith(PNG)
-    assert "4 windows" in view.label.value
+    assert "4 windows" in view.view.message
 
 
 def test_moving_the_row_slider_changes_state_and_picture(view):
@@ -159,7 +159,7 @@ def test_row_and_col_follow_the_selected_map(view):
 
 def test_impossible_setting_draws_and_explains(view):
     state = view.update(n=2, kernel=5)
-    assert not state["fits"] and "Impossible" in view.label.value
+    assert not state["fits"] and "Impossible" in view.view.message
     assert view.row.max == 1                 # input-pixel mode: still the 2×2 input
     view.update(mode="δ cell")
     assert view.row.max == 0 and not view.state["fits"]

@@ -230,7 +230,7 @@ def test_state_rejects_what_no_control_can_reach():
 # -- the view ------------------------------------------------------------------
 
 def png(view):
-    return bytes(view.image.value)
+    return view.png()
 
 
 @pytest.fixture
@@ -247,14 +247,14 @@ def test_view_starts_at_the_default_setting(view):
 
 
 def test_toggling_the_mode_recomputes_state_picture_and_label(view):
-    before_png, before_label = png(view), view.label.value
+    before_png, before_message = png(view), view.view.message
     view.mode.value = "mean"                                     # as a click would
     assert view.state["mode"] == "mean" and view.state["argmax"] is None
     _, up = pooled(view.state)
     assert_array_equal(view.state["upsampled"], up)
     assert_array_equal(view.state["upsampled"], np.kron(view.state["delta"], np.ones((2, 2))) / 4)
     assert png(view).startswith(PNG) and png(view) != before_png
-    assert view.label.value != before_label and "Mean pooling" in view.label.value
+    assert view.view.message != before_message and "Mean pooling" in view.view.message
 
 
 def test_moving_sliders_shows_overlaps(view):
@@ -267,13 +267,13 @@ def test_moving_sliders_shows_overlaps(view):
     assert_array_equal(state["output"], out)
     assert_array_equal(state["upsampled"], up)
     assert state["counts"].max() >= 2
-    assert "Overlap" in view.label.value
+    assert "Overlap" in view.view.message
 
 
 def test_impossible_setting_draws_and_explains(view):
     state = view.update(n=2, window=5, stride=1, padding=0)
     assert not state["possible"]
-    assert "Impossible" in view.label.value and png(view).startswith(PNG)
+    assert "Impossible" in view.view.message and png(view).startswith(PNG)
     fig = view.figure()
     assert "impossible" in fig._suptitle.get_text()
     state = view.update(n=4, window=1, padding=1)

@@ -106,14 +106,14 @@ def test_stride_larger_than_kernel_leaves_gaps():
     assert state["uncovered"] == [2, 5, 6] and state["gaps"] == [2]
     for i in state["uncovered"]:
         assert not state["dx"][i].any() and not state["dx"][:, i].any()
-    assert "jumped over, since S = 3 > F = 2" in state["message"]
+    assert "jumped over, since S = 3 > K = 2" in state["message"]
 
 
 def test_padding_larger_than_kernel_minus_one():
     state = stride_state(5, 2, 1, 2)
     assert state["seed_zp"] == -1 and state["matches"]
     assert state["all_padding"] == [0, 7]
-    assert "zp = F − 1 − P = −1" in state["message"] and "crop P works" in state["message"]
+    assert "zp = K − 1 − P = −1" in state["message"] and "crop P works" in state["message"]
     # the δ of an all-padding window lands only on the cropped border
     assert state["full"][0, 0] != 0 and state["dx"].shape == (5, 5)
 
@@ -125,7 +125,7 @@ def test_impossible_settings_are_explained_not_raised(n, kernel, padding):
     for key in ("delta", "expanded", "padded_delta", "full", "dx", "reference_dx"):
         assert state[key] is None
     message = state["message"]
-    assert message.startswith("Impossible") and f"F = {kernel}" in message
+    assert message.startswith("Impossible") and f"K = {kernel}" in message
     assert f"{n} + 2·{padding} = {n + 2 * padding}" in message
     assert f"at most {n + 2 * padding}" in message and "padding of at least" in message
     need = int(message.split("padding of at least ")[1].rstrip("."))
@@ -172,7 +172,7 @@ def test_seed_and_given_arrays():
 # -- the view ------------------------------------------------------------------
 
 def png(view):
-    return bytes(view.image.value)
+    return view.png()
 
 
 @pytest.fixture
@@ -189,11 +189,11 @@ def test_view_starts_with_the_state_of_its_settings(view):
     assert view.values == {"n": 5, "kernel": 3, "stride": 2, "padding": 1}
     assert _same(view.state, stride_state(5, 3, 2, 1))
     assert png(view).startswith(PNG)
-    assert "3×3" in view.label.value
+    assert "3×3" in view.view.message
 
 
 def test_moving_the_stride_slider_recomputes_arrays_picture_and_label(view):
-    before_png, before_label = png(view), view.label.value
+    before_png, before_message = png(view), view.view.message
     view.stride.value = 1                              # as a reader dragging the slider
     state = view.state
     assert state["stride"] == 1 and state["output"] == 5
@@ -202,7 +202,7 @@ def test_moving_the_stride_slider_recomputes_arrays_picture_and_label(view):
                                   state["w"][None, None], 1, 1)
     np.testing.assert_array_equal(state["dx"], dx[0, 0])
     assert png(view) != before_png and png(view).startswith(PNG)
-    assert view.label.value != before_label and "no window was skipped" in view.label.value
+    assert view.view.message != before_message and "no window was skipped" in view.view.message
 
 
 def test_update_floor_and_impossible_settings(view):
@@ -212,7 +212,7 @@ def test_update_floor_and_impossible_settings(view):
     assert "not (O−1)S+1 = 3" in fig.axes[0].get_title()
     floor_png = png(view)
     state = view.update(n=3, kernel=5, stride=1, padding=0)
-    assert not state["fits"] and "Impossible" in view.label.value
+    assert not state["fits"] and "Impossible" in view.view.message
     assert png(view).startswith(PNG) and png(view) != floor_png
     assert "impossible" in view.figure().axes[0].get_title()
 

@@ -139,7 +139,7 @@ def test_state_rejects_what_no_slider_can_reach():
 
 def png(view):
     """The bytes of the view's picture (ipywidgets stores them as a memoryview)."""
-    return bytes(view.image.value)
+    return view.png()
 
 
 @pytest.fixture
@@ -151,23 +151,23 @@ def test_view_starts_with_the_state_of_its_settings(view):
     assert view.values == {"n": 5, "kernel": 3, "stride": 2, "padding": 1}
     assert view.state == output_size_state(5, 3, 2, 1)
     assert png(view).startswith(PNG)
-    assert "3×3" in view.label.value
+    assert "3×3" in view.view.message
 
 
 def test_moving_a_slider_recomputes_state_picture_and_label(view):
-    before_png, before_label = png(view), view.label.value
+    before_png, before_message = png(view), view.view.message
     view.stride.value = 3                          # as a reader dragging the slider
     assert view.state == output_size_state(5, 3, 3, 1)
     assert view.state["output"] == 2
     assert png(view).startswith(PNG) and png(view) != before_png
-    assert view.label.value != before_label and view.state["message"] in view.label.value
+    assert view.view.message != before_message and view.state["message"] in view.view.message
 
 
 def test_update_sets_several_sliders_and_returns_the_state(view):
     state = view.update(n=3, kernel=5, stride=1, padding=0)
     assert state is view.state
     assert view.sliders["kernel"].value == 5
-    assert not state["fits"] and "Impossible" in view.label.value
+    assert not state["fits"] and "Impossible" in view.view.message
     assert png(view).startswith(PNG)
     fig = view.figure()                            # the static copy draws the same state
     assert fig.axes and "no output" in fig.axes[0].get_title()

@@ -1,12 +1,54 @@
-"""The machinery every explorer shares: controls → pure state → one PNG picture."""
+"""The machinery every explorer shares: controls → pure state → one picture.
+
+The live picture is drawn by the browser: ``draw(fig, state)`` runs on a
+:class:`~cnnbook.widgets.scene.SceneFigure`, which records the cells and labels
+(a few ms), and :class:`SceneView` (an ``anywidget``) draws them as SVG and
+highlights the route of the cell under the pointer. The static picture (for print,
+GitHub and nbval) is the same ``draw`` on a real matplotlib Figure.
+"""
 from __future__ import annotations
 
-import html
+import json
+import pathlib
 
 from .. import viz
 from ..shapes import _check_int
+from .scene import SceneFigure
 
-__all__ = ["Explorer"]
+__all__ = ["Explorer", "SceneView", "FALLBACK_TEXT"]
+
+#: The text a saved widget output shows where no kernel runs (GitHub, nbviewer, print).
+FALLBACK_TEXT = "interactive explorer — run the notebook to move the sliders"
+
+_view_class = None
+
+
+def SceneView(**traits):
+    """The browser half of an explorer: an ``anywidget`` that draws a scene as SVG.
+
+    Synced traits: ``scene_json`` (the dict of :meth:`SceneFigure.scene` as JSON),
+    ``message`` (the explanation under the sliders), ``routes_json`` (``{cell id:
+    {"on": [cell ids], "text": str}}`` as JSON: what to highlight when the reader points
+    at a cell) and ``selected`` (the clicked cell id, set by the browser; "" for none).
+    The same two dicts are kept, not synced, as ``scene`` and ``routes``.
+    """
+    global _view_class
+    if _view_class is None:
+        import anywidget
+        import traitlets
+
+        class _SceneView(anywidget.AnyWidget):
+            _esm = pathlib.Path(__file__).with_name("scene.js")
+            # JSON text, not dicts: ipywidgets would walk every nested list for buffers
+            scene_json = traitlets.Unicode("{}").tag(sync=True)
+            message = traitlets.Unicode("").tag(sync=True)
+            routes_json = traitlets.Unicode("{}").tag(sync=True)
+            selected = traitlets.Unicode("").tag(sync=True)
+
+        _SceneView.scene = {}
+        _SceneView.routes = {}
+        _view_class = _SceneView
+    return _view_class(**traits)
 
 
 class Explorer:
@@ -51,15 +93,14 @@ class Explorer:
                 lo, hi, description = spec
                 value = self._check_number(name, values.get(name, lo), lo, hi)
                 control = w.IntSlider(value=value, min=lo, max=hi, description=description,
-                                      continuous_update=False, style=style)
+                                      continuous_update=True, style=style)
             control.observe(self._on_change, names="value")
             self.sliders[name] = control
             setattr(self, name, control)
-        self.label = w.HTML()
-        self.image = w.Image(format="png")
+        self.view = SceneView()
         self.widget = w.VBox([w.HBox(list(self.sliders.values()),
                                      layout=w.Layout(flex_flow="row wrap")),
-                              self.label, self.image])
+                              self.view])
         self._holding = False
         self._refresh()
 
@@ -72,6 +113,14 @@ class Explorer:
 
     def limits(self, values):
         """``{name: (minimum, maximum)}`` for sliders whose range depends on others."""
+        return {}
+
+    def routes(self, state):
+        """``{cell id: {"on": [cell ids], "text": str}}``: what pointing at a cell shows.
+
+        Cell ids are those ``draw`` gives its cells (``viz.draw_matrix(..., ids=…)``);
+        the routes themselves come from the state function. None by default.
+        """
         return {}
 
     # -- machinery ----------------------------------------------------------
@@ -137,6 +186,16 @@ class Explorer:
         self.draw(fig, self.state)
         return fig
 
+    def scene(self, state=None):
+        """The picture of ``state`` (default: the current one) as a scene for the browser."""
+        fig = SceneFigure(figsize=self.figsize, dpi=100)
+        self.draw(fig, self.state if state is None else state)
+        return fig.scene()
+
+    def png(self):
+        """The static picture of the current state as PNG bytes."""
+        return viz.figure_png(self.figure(), tight=False)
+
     def _apply_limits(self):
         for name, (lo, hi) in self.limits(self.values).items():
             control = self.sliders[name]
@@ -158,16 +217,29 @@ class Explorer:
         finally:
             self._holding = holding
         self.state = self.compute(**self.values)
-        message = html.escape(self.state["message"]).replace("\n", "<br>")
-        self.label.value = f"<p style='max-width:52em'>{message}</p>"
-        self.image.value = viz.figure_png(self.figure(), tight=False)
+        routes = self.routes(self.state)
+        selected = self.view.selected if self.view.selected in routes else ""
+        with self.view.hold_sync():   # one message to the browser
+            self.view.message = self.state["message"]
+            self.view.routes = routes
+            self.view.selected = selected
+            self.view.scene = self.scene()
 
     def show(self):
-        """Display the live widget, then a static copy of the current picture."""
-        from IPython.display import Image, display
+        """Display the live widget, then a static copy of the current picture.
 
-        display(self.widget)
-        display(Image(data=self.image.value))  # the picture just rendered, not a new one
+        Where no kernel runs (GitHub, nbviewer, a printed handout) the widget's output
+        reads as one line, :data:`FALLBACK_TEXT`, and the static PNG follows it.
+        """
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+        display({"image/png": self.png()}, raw=True)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):
+            bundle = bundle[0]
+        bundle = dict(bundle or {})
+        bundle["text/plain"] = FALLBACK_TEXT
+        return bundle

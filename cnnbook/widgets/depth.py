@@ -27,6 +27,7 @@ from ..conv import conv2d_backward
 from ..primitives import correlate2d, crop2d, expand_sensitivity, pad2d, rot180
 from ..shapes import _check_int
 from .base import Explorer
+from .routes import _num, conv_routes, sum_text
 
 __all__ = ["depth_state", "DepthExplorer"]
 
@@ -110,7 +111,8 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
         state.update(output=0, size1=0, x=None, w=None, delta=None, delta1=empty,
                      delta_padded=empty, kernels=empty, partial_padded=empty, partial=empty,
                      total=np.zeros((0, 0)), dx=None, dw=None, db=None, dW=empty,
-                     db_f=np.zeros(N), errors={}, matches=False)
+                     db_f=np.zeros(N), errors={}, matches=False,
+                     routes={"delta": {}, "input": {}})
         state["message"] = (
             f"Impossible: the kernel K = {K} is larger than the padded input "
             f"n + 2P = {n} + 2·{P} = {padded}, so not one window fits: the layer has no "
@@ -137,6 +139,7 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
               "db": float(np.abs(db_f - db).max())}
     matches = max(errors.values()) <= 1e-12
     state.update(output=O, size1=size1, x=x, w=w, delta=delta, delta1=delta1,
+                 routes=conv_routes(n, K, S, P),
                  delta_padded=delta_padded, kernels=kernels, partial_padded=partial_padded,
                  partial=partial, total=total, dx=dx, dw=dw, db=db, dW=dW, db_f=db_f,
                  errors=errors, matches=matches)
@@ -205,6 +208,45 @@ class DepthExplorer(Explorer):
     def limits(self, values):
         return {"channel": (0, values["channels"] - 1)}
 
+    def routes(self, state):
+        """Point at a cell of the sum: in every filter's row, the δ cells and taps of its
+        term, and the sum over filters written out; point at a δ cell: the input cells its
+        window reaches in its partial map and in the sum."""
+        if not state["fits"]:
+            return {}
+        K, S, N, d = state["kernel"], state["stride"], state["filters"], state["channel"]
+        delta, w = state["delta"][0], state["w"]
+        routes = state["routes"]
+        out = {}
+
+        def rot(f, m, n):
+            return f"r{f}:{K - 1 - m},{K - 1 - n}"
+
+        for (i, j), pairs in routes["input"].items():
+            on, lines, total = [f"x:{i},{j}"], [], 0.0
+            for f in range(N):
+                on += [f"d{f}:{u * S},{v * S}" for (u, v), _ in pairs]
+                on += sorted({rot(f, m, n) for _, (m, n) in pairs})
+                on += [f"p{f}:{i},{j}", f"s{f}:{i},{j}"]
+                part = sum(float(delta[f, u, v] * w[f, d, m, n]) for (u, v), (m, n) in pairs)
+                total += part
+                lines.append(sum_text(f"x[{i},{j}] from filter {f}", pairs, delta[f],
+                                      w[f, d], f"δ{f}", f"W[{f},{d}]"))
+            head = (f"∂E/∂a_{d}[{i},{j}] = Σ over {N} filters = "
+                    f"{' + '.join(_num(float(state['partial'][f, i, j])) for f in range(N))}"
+                    f" = {_num(total)}")
+            out[f"x:{i},{j}"] = {"on": on, "text": "\n".join([head, *lines])}
+        for (u, v), pairs in routes["delta"].items():
+            for f in range(N):
+                on = ([f"p{f}:{i},{j}" for (i, j), _ in pairs]
+                      + [f"s{f}:{i},{j}" for (i, j), _ in pairs]
+                      + [f"x:{i},{j}" for (i, j), _ in pairs]
+                      + sorted({rot(f, m, n) for _, (m, n) in pairs}))
+                out[f"d{f}:{u * S},{v * S}"] = {"on": on, "text": (
+                    f"δ{f}[{u},{v}] = {_num(float(delta[f, u, v]))} reaches "
+                    f"{len(pairs)} input cells of channel {d} through rot180(W[{f},{d}])")}
+        return out
+
     def draw(self, fig, state):
         self._draw_state(fig, state)
 
@@ -232,13 +274,12 @@ class DepthExplorer(Explorer):
     @staticmethod
     def _faces(values, norm, ring=0):
         """Per-cell face colours on a shared δ scale; the ``ring`` border is left to padding."""
-        cmap = colormaps[viz.DELTA_CMAP]
+        rgba = viz._delta_cmap()(norm(np.asarray(values, dtype=float)))  # one call
         rows, cols = values.shape
         faces = [[None] * cols for _ in range(rows)]
-        for r in range(rows):
-            for c in range(cols):
-                if ring <= r < rows - ring and ring <= c < cols - ring:
-                    faces[r][c] = cmap(norm(values[r, c]))
+        for r in range(ring, rows - ring):
+            for c in range(ring, cols - ring):
+                faces[r][c] = tuple(rgba[r, c])
         return faces
 
     @staticmethod
@@ -279,11 +320,12 @@ class DepthExplorer(Explorer):
                 (cls._labels(state["delta_padded"][f], ring, skipped), "delta",
                  rf"$\delta^{{l}}_{{{f}}}$" + (" expanded (hatched: 0)" if S > 1 else "")
                  + (f", {ring} zero ring{'s' if ring > 1 else ''}" if ring else ""),
-                 {"padding": ring, "skipped": skipped, "fontsize": 10,
+                 {"padding": ring, "skipped": skipped, "fontsize": 10, "ids": f"d{f}",
                   "faces": cls._faces(state["delta_padded"][f], dnorm, ring)}),
-                (state["kernels"][f], "kernel", f"rot180(W[{f}, {d}])", {}),
+                (state["kernels"][f], "kernel", f"rot180(W[{f}, {d}])", {"ids": f"r{f}"}),
                 (state["partial_padded"][f], "delta", f"partial {f}" + (", crop grey" if P else ""),
-                 {"padding": P, "faces": cls._faces(state["partial_padded"][f], norm, P)}),
+                 {"padding": P, "faces": cls._faces(state["partial_padded"][f], norm, P),
+                  "ids": f"p{f}"}),
             ]
             ax.text(0, top + row_h / 2, f"filter {f}", ha="left", va="center", fontsize=11,
                     color=kernel_colour)
@@ -291,9 +333,10 @@ class DepthExplorer(Explorer):
             top += row_h + rg
         # the sum: partial_0 + … + partial_{N−1} = δ^(l−1)_d
         items = [(state["partial"][f], "delta", f"partial {f}",
-                  {"faces": cls._faces(state["partial"][f], norm)}) for f in range(N)]
+                  {"faces": cls._faces(state["partial"][f], norm), "ids": f"s{f}"})
+                 for f in range(N)]
         items.append((state["total"], "delta", rf"$\delta^{{l-1}}_{{{d}}}$",
-                      {"faces": cls._faces(state["total"], norm)}))
+                      {"faces": cls._faces(state["total"], norm), "ids": "x"}))
         ax.text(0, top + n / 2, "sum", ha="left", va="center", fontsize=11, color="#444444")
         right = max(right, cls._row(ax, items, ["+"] * (N - 1) + ["="], top, lw, n))
         top += n + 0.3

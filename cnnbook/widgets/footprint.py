@@ -23,6 +23,7 @@ from ..derivation import (
 from ..shapes import _check_int
 from .base import Explorer
 from ._words import _and, _plural
+from .routes import conv_routes, sum_text
 
 __all__ = ["footprint_state", "FootprintExplorer"]
 
@@ -91,18 +92,18 @@ def _why_unread(i, kernel, stride, padding, output):
     if p >= end:
         return (f"index {i} lies after the last window (the floor drops a window that would "
                 f"run past the edge)")
-    return f"index {i} falls in a gap between windows (stride S = {stride} > kernel k = {kernel})"
+    return f"index {i} falls in a gap between windows (stride S = {stride} > kernel K = {kernel})"
 
 
 def footprint_state(n=4, kernel=2, mode="input pixel", row=1, col=1, stride=1, padding=0,
                     labels="symbols"):
-    """Everything the footprint picture shows, for an n×n input and a k×k kernel.
+    """Everything the footprint picture shows, for an L×L input (L = ``n``) and a K×K kernel.
 
     ``mode="input pixel"`` selects input pixel x[row, col]; ``mode="δ cell"`` selects
     δ[row, col] of the O×O sensitivity map (indices 0-based; the equations are 1-based,
     as the seeds). The dict holds:
 
-    * the settings and ``padded`` = n + 2P, ``fits`` (k ≤ n + 2P), ``output`` O (0 if
+    * the settings and ``padded`` = L + 2P, ``fits`` (K ≤ L + 2P), ``output`` O (0 if
       nothing fits);
     * ``x`` (n×n), ``w`` (k×k), ``b`` and ``delta`` (O×O): small seeded integers, and
       ``dx`` = ∂E/∂x, ``dw``, ``net`` from ``cnnbook.conv2d_backward`` / ``conv2d``;
@@ -146,14 +147,15 @@ def footprint_state(n=4, kernel=2, mode="input pixel", row=1, col=1, stride=1, p
         "delta_mask": np.zeros((output, output), dtype=bool),
         "kernel_mask": np.zeros((kernel, kernel), dtype=bool),
         "window": None, "window_padding": 0, "pairs": [],
+        "routes": {"delta": {}, "input": {}},
     }
     if not fits:
         need = -(-(kernel - n) // 2)
         state.update(dx=np.zeros((n, n)), dw=np.zeros((kernel, kernel)),
                      net=np.zeros((0, 0)), equation="", latex="", numbers="", value=None)
         state["message"] = (
-            f"Impossible: the kernel k = {kernel} is larger than the padded input "
-            f"n + 2P = {n} + 2·{padding} = {padded}, so no window fits: there is no output "
+            f"Impossible: the kernel K = {kernel} is larger than the padded input "
+            f"L + 2P = {n} + 2·{padding} = {padded}, so no window fits: there is no output "
             f"and no δ map. Use a kernel of at most {padded}, or padding of at least {need}.")
         return state
 
@@ -161,7 +163,7 @@ def footprint_state(n=4, kernel=2, mode="input pixel", row=1, col=1, stride=1, p
     net = conv2d(x[None, None], w[None, None], np.array([b]), stride, padding)[0, 0]
     dx, dw, _ = conv2d_backward(delta[None, None], x[None, None], w[None, None],
                                 stride, padding)
-    state.update(net=net, dx=dx[0, 0], dw=dw[0, 0])
+    state.update(net=net, dx=dx[0, 0], dw=dw[0, 0], routes=conv_routes(n, kernel, stride, padding))
     if mode == "input pixel":
         _pixel(state, shape, ksize)
     else:
@@ -263,7 +265,7 @@ class FootprintExplorer(Explorer):
     where it was clicked. The row/column sliders follow the selected map's size.
     """
 
-    controls = {"n": (2, 8, "input size n"), "kernel": (1, 5, "kernel k"),
+    controls = {"n": (2, 8, "input size L"), "kernel": (1, 5, "kernel K"),
                 "stride": (1, 3, "stride S"), "padding": (0, 2, "padding P"),
                 "mode": (MODES, "select"),
                 "row": (0, 7, "row (from 0)"), "col": (0, 7, "column (from 0)"),
@@ -281,6 +283,9 @@ class FootprintExplorer(Explorer):
             top = max((n + 2 * p - k) // s, 0) if k <= n + 2 * p else 0
         return {"row": (0, top), "col": (0, top)}
 
+    def routes(self, state):
+        return conv_view_routes(state["routes"], state["delta"], state["w"])
+
     def draw(self, fig, state):
         n, k, p, O = state["n"], state["kernel"], state["padding"], state["output"]
         padded = state["padded"]
@@ -296,12 +301,13 @@ class FootprintExplorer(Explorer):
         w_faces = [[None] * k for _ in range(k)]
         d_faces = [[None] * max(O, 0) for _ in range(max(O, 0))]
         tags = []  # (panel, row, col, text)
+        d_frames = []  # (row, col, colour) of the δ cells in the sum
         if state["fits"]:
             for t, (a, b) in enumerate(state["pairs"]):
                 face = pair_colour(t)
-                if pixel_mode:
+                if pixel_mode:   # δ keeps the δ colour; a frame pairs it with its weight
                     (r, c), (u, v) = a, b
-                    d_faces[r][c] = face
+                    d_frames.append((r, c, _PAIR_COLOURS[t % len(_PAIR_COLOURS)]))
                     w_faces[u][v] = face
                     tags += [(2, r, c, str(t + 1)), (1, u, v, str(t + 1))]
                 else:
@@ -318,15 +324,18 @@ class FootprintExplorer(Explorer):
             xl = np.pad(state["x"], p)
             wl, dl = state["w"], state["delta"]
         viz.draw_matrix(xl, "input", ax=axes[0, 0], padding=p, faces=x_faces, fontsize=fontsize,
-                        title=f"input x ({n}×{n}" + (f", P = {p})" if p else ")"))
-        viz.draw_matrix(wl, "kernel", ax=axes[0, 1], faces=w_faces, fontsize=fontsize,
+                        ids="x",
+                        title=f"input x = a$^{{(l-1)}}$ ({n}×{n}" + (f", P = {p})" if p else ")"))
+        viz.draw_matrix(wl, "kernel", ax=axes[0, 1], faces=w_faces, fontsize=fontsize, ids="w",
                         title=f"W ({k}×{k})")
         if O:
-            viz.draw_matrix(dl, "delta", ax=axes[0, 2], faces=d_faces, fontsize=fontsize,
-                            title=f"δ ({O}×{O}, S = {state['stride']})")
+            viz.draw_matrix(dl, "delta", ax=axes[0, 2], faces=d_faces, fontsize=fontsize, ids="d",
+                            title=f"δ = ∂E/∂net ({O}×{O}, S = {state['stride']})")
+            for r, c, colour in d_frames:
+                viz.outline(axes[0, 2], r + 0.08, c + 0.08, 0.84, 0.84, colour)
         else:
             ax = axes[0, 2]
-            ax.text(0.5, 0.5, "no output:\nk > n + 2P", ha="center", va="center",
+            ax.text(0.5, 0.5, "no output:\nK > L + 2P", ha="center", va="center",
                     fontsize=11, color=viz.role_colour("delta"), transform=ax.transAxes)
             ax.set_axis_off()
         for panel, r, c, text in (tags if cells <= 20 else []):  # numbers, for print
@@ -334,7 +343,7 @@ class FootprintExplorer(Explorer):
                                 fontsize=7, color="#333333", zorder=6)
 
         if not state["fits"]:
-            fig.suptitle(f"k = {k} > n + 2P = {padded}: no window fits", fontsize=12)
+            fig.suptitle(f"K = {k} > L + 2P = {padded}: no window fits", fontsize=12)
             return
         if pixel_mode:
             i, j = state["row"], state["col"]
@@ -355,6 +364,30 @@ class FootprintExplorer(Explorer):
         fig.suptitle(title, fontsize=12)
         fig.supxlabel(_wrap_math(state["latex"], state["numbers"], state["value"]),
                       fontsize=11 if len(state["pairs"]) <= 9 else 9)
+
+
+def _id(prefix, cell):
+    return f"{prefix}:{cell[0]},{cell[1]}"
+
+
+def conv_view_routes(routes, delta, w, x_id="x", w_id="w", d_id="d"):
+    """The explorer's ``{cell id: {"on": [ids], "text": str}}`` of ``conv_routes(...)``.
+
+    Pointing at δ_uv lights the input cells it reaches and the weights on the way;
+    pointing at x_ij lights the δ cells and weights of ∂E/∂x_ij, written out with the
+    numbers.
+    """
+    out = {}
+    for (u, v), pairs in routes["delta"].items():
+        on = [_id(x_id, ij) for ij, _ in pairs] + sorted({_id(w_id, mn) for _, mn in pairs})
+        reach = ", ".join(f"x[{i},{j}] (·w[{m},{n}])" for (i, j), (m, n) in pairs)
+        out[_id(d_id, (u, v))] = {
+            "on": on, "text": f"δ[{u},{v}] = {_num(delta[u, v])} flows back to " + (
+                reach if pairs else "padding only: no input cell")}
+    for (i, j), pairs in routes["input"].items():
+        on = [_id(d_id, uv) for uv, _ in pairs] + sorted({_id(w_id, mn) for _, mn in pairs})
+        out[_id(x_id, (i, j))] = {"on": on, "text": sum_text(f"x[{i},{j}]", pairs, delta, w)}
+    return out
 
 
 def _wrap_math(latex, numbers, value, per_line=5):

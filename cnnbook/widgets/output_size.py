@@ -121,8 +121,9 @@ def output_size_state(n, kernel, stride=1, padding=0):
 class OutputSizeExplorer(Explorer):
     """Input size L, kernel K, stride S, padding P → the windows and the output size O.
 
-    Chapter 3. Top: the padded input (padding grey) with every kernel window outlined
-    in orange; hatched cells are input pixels no window reads. Bottom: one row of the
+    Chapter 3. Top: the padded input (padding grey) as a count map — each cell says
+    how many windows read it — with the first window outlined in orange; hatched
+    cells are input pixels no window reads. Bottom: one row of the
     same grid, numbered with the input indices, and under it each window as a bar
     labelled with its output index — the dashed bar is the window the floor drops
     (it would run past the edge). An impossible setting draws the kernel hanging over
@@ -149,12 +150,10 @@ class OutputSizeExplorer(Explorer):
             title = f"L={n}, K={k}, S={s}, P={p} → output {out}×{out}"
         else:
             title = f"L={n}, K={k}, S={s}, P={p}: K > L+2P = {padded}, no output"
-        # Top: the padded grid. With many windows, draw only enough to show the steps.
-        if out <= 3:
-            shown = None
-        else:
-            shown = [(0, 0), (0, 1), (1, 0), (out - 1, out - 1)]
-        viz.draw_windows(n, k, s, p, ax=ax, title=title, windows=shown)
+        # Top: the padded grid as a count map (×c: c windows read the cell) with one
+        # window, the first, outlined; the strip below shows every window along one axis.
+        viz.draw_windows(n, k, s, p, ax=ax, title=title + "\n×c: windows reading a cell; "
+                         "outlined: window (0, 0)" if state["fits"] else title)
         kernel_colour = viz.role_colour("kernel")
         if not state["fits"]:
             ax.add_patch(Rectangle((0, 0), k, k, fill=False, linestyle="--",

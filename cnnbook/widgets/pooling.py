@@ -19,6 +19,7 @@ from ..im2col import participation_counts
 from ..shapes import _check_int
 from .base import Explorer
 from ._words import _and, _number, _plural
+from .routes import pool_routes
 
 __all__ = ["pooling_state", "PoolingExplorer"]
 
@@ -26,6 +27,15 @@ MODES = ("max", "mean")
 INPUT_VALUES = (-2, 8)    # the input map holds integers −2 … 7: small range, so ties happen
 DELTA_VALUES = (-3, -2, -1, 1, 2, 3)
 ARGMAX_FACE = "#F4A582"   # light red, the positive side of the δ colour map: δ lands here
+# One colour per window (Okabe–Ito, colour-blind safe): output cell, window and the δ it
+# routes share it. Repeats after eight windows.
+WINDOW_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00",
+                  "#F0E442", "#999999")
+
+
+def window_colour(u, v, out_size):
+    """The colour of window (u, v) of an ``out_size``×``out_size`` pooling."""
+    return WINDOW_COLOURS[(u * out_size + v) % len(WINDOW_COLOURS)]
 
 
 def _input_map(n, seed):
@@ -72,7 +82,7 @@ def _impossible(state, n, k, s, p, mode):
                  upsampled=np.zeros((n, n)), counts=np.zeros((n, n), dtype=np.int64),
                  coverage=np.zeros((n, n), dtype=np.int64), starts=[], windows=[],
                  ties=[], overlap=False, uncovered=list(range(n)),
-                 sum_delta=0.0, sum_upsampled=0.0)
+                 sum_delta=0.0, sum_upsampled=0.0, routes=pool_routes({}))
     state["message"] = (f"Impossible {mode} pooling: " + "; and ".join(reasons)
                         + ". Nothing is pooled, so no δ comes back.")
     return state
@@ -167,6 +177,7 @@ def pooling_state(mode, n, window, stride, padding=0, seed=0):
                  counts=counts, coverage=coverage, starts=starts, windows=windows,
                  ties=ties, overlap=s < k, uncovered=uncovered,
                  sum_delta=float(delta.sum()), sum_upsampled=float(upsampled.sum()))
+    state["routes"] = pool_routes(state)
     state["message"] = _message(state)
     return state
 
@@ -310,14 +321,59 @@ class PoolingExplorer(Explorer):
                          f"({', '.join(why)})", fontsize=12)
             return
         out_fs = 11 if O <= 5 else 9
+        faces = [[viz.tint_colour(window_colour(u, v, O), 0.45) for v in range(O)]
+                 for u in range(O)]
         viz.draw_matrix(state["output"], "output", ax=axes[0, 1], fmt="{:.3g}", fontsize=out_fs,
-                        title=f"{mode} pool, {O}×{O}")
+                        title=f"{mode} pool {O}×{O}, a colour per window", faces=faces,
+                        ids="o")
         viz.draw_matrix(state["delta"], "delta", ax=axes[1, 1], fontsize=out_fs,
-                        title="δ arriving")
+                        title="δ arriving (= ∂E/∂net)", ids="d")
+        for u in range(O):
+            for v in range(O):   # a frame in the window's colour: where this δ comes from
+                self._frame(axes[1, 1], u + 0.06, v + 0.06, 0.88, window_colour(u, v, O))
         self._draw_upsampled(axes[1, 0], state, fontsize, left)
         overlap = ", windows overlap" if state["overlap"] else ""
         fig.suptitle(f"{mode} pooling, L={n}, K={k}, S={s}, P={p} → {O}×{O}{overlap}"
                      f"\nforward on top, backward below", fontsize=12)
+
+    @staticmethod
+    def _frame(ax, r, c, size, colour, linewidth=2.5):
+        viz.outline(ax, r, c, size, size, colour, linewidth=linewidth)
+
+    def routes(self, state):
+        """Point at a pooled cell or its δ: its window on the input and the cell its δ
+        lands in; point at an input cell: the windows that send δ into it."""
+        if not state["possible"]:
+            return {}
+        r = state["routes"]
+        delta, mode, k = state["delta"], state["mode"], state["window"]
+        out = {}
+        for (u, v), cells in r["window"].items():
+            lands = r["lands"][(u, v)]
+            on = ([f"o:{u},{v}", f"d:{u},{v}"] + [f"x:{i},{j}" for i, j in cells]
+                  + [f"u:{i},{j}" for i, j in lands])
+            if mode == "max":
+                (i, j), = lands
+                text = (f"window ({u},{v}): max x[{i},{j}] = {_fmt(state['x'][i, j])}; "
+                        f"δ[{u},{v}] = {_fmt(delta[u, v])} lands on x[{i},{j}] only")
+            else:
+                text = (f"window ({u},{v}): δ[{u},{v}]/K² = {_fmt(delta[u, v])}/{k * k} = "
+                        f"{_fmt(delta[u, v] / (k * k))} to each of its {len(cells)} input cells")
+            out[f"o:{u},{v}"] = out[f"d:{u},{v}"] = {"on": on, "text": text}
+        n = state["n"]
+        for i in range(n):
+            for j in range(n):
+                windows = r["input"].get((i, j), [])
+                on = [f"x:{i},{j}", f"u:{i},{j}"] + [c for u, v in windows
+                                                     for c in (f"o:{u},{v}", f"d:{u},{v}")]
+                shares = [delta[u, v] if mode == "max" else delta[u, v] / (k * k)
+                          for u, v in windows]
+                text = (f"x[{i},{j}] receives " + (" + ".join(
+                    f"{_fmt(sv)} (window {u},{v})" for sv, (u, v) in zip(shares, windows))
+                    + f" = {_fmt(state['upsampled'][i, j])}" if windows else "nothing: "
+                    + ("it is no window's maximum" if mode == "max" else "no window covers it")))
+                out[f"x:{i},{j}"] = out[f"u:{i},{j}"] = {"on": on, "text": text}
+        return out
 
     @staticmethod
     def _windows_to_draw(state):
@@ -337,12 +393,15 @@ class PoolingExplorer(Explorer):
         if state["possible"]:
             skipped = np.zeros((padded, padded), dtype=bool)
             skipped[p:p + n, p:p + n] = state["coverage"] == 0
+        O = state["output_size"]
         if mode == "max" and state["possible"]:
             faces = [[None] * padded for _ in range(padded)]
-            for r, c in state["argmax"].reshape(-1, 2):
-                faces[p + r][p + c] = ARGMAX_FACE
+            for idx in reversed(range(O * O)):   # the first window that routes here wins
+                u, v = divmod(idx, O)
+                r, c = state["argmax"][u, v]
+                faces[p + r][p + c] = viz.tint_colour(window_colour(u, v, O), 0.45)
         viz.draw_matrix(labels, "input", ax=ax, padding=p, skipped=skipped, faces=faces,
-                        fontsize=fontsize)
+                        fontsize=fontsize, ids="x")
         kernel = viz.role_colour("kernel")
         if not state["possible"]:
             ax.add_patch(Rectangle((0, 0), k, k, fill=False, linestyle="--", edgecolor=kernel,
@@ -354,9 +413,10 @@ class PoolingExplorer(Explorer):
             return
         for shown, idx in enumerate(self._windows_to_draw(state)):
             r0, c0 = state["windows"][idx]
-            shift = 0.07 * (shown % 4)
-            ax.add_patch(Rectangle((c0 + shift, r0 + shift), k - 2 * shift, k - 2 * shift,
-                                   fill=False, edgecolor=kernel, linewidth=2.0, zorder=4))
+            u, v = divmod(idx, O)
+            inset = 0.05 + 0.08 * (shown % 4)   # windows that overlap stay apart
+            self._frame(ax, r0 + inset, c0 + inset, k - 2 * inset, window_colour(u, v, O),
+                        linewidth=2.2)
         if mode == "max":
             marked = {tuple(int(v) for v in a) for a in state["argmax"].reshape(-1, 2)}
             for _, cells in state["ties"]:
@@ -365,23 +425,44 @@ class PoolingExplorer(Explorer):
                         ax.add_patch(Rectangle((p + c + 0.1, p + r + 0.1), 0.8, 0.8,
                                                fill=False, linestyle="--", linewidth=1.5,
                                                edgecolor="#222222", zorder=5))
-            title = "input x: argmax of each window red"
+            title = "input x: each window's argmax in its colour"
             if state["ties"]:
                 title += ",\ndashed: equal to the max but not first"
         else:
-            title = "input x, windows in orange"
+            title = "input x, windows in their colours"
         ax.set_title(title, fontsize=11)
+
+    @staticmethod
+    def _delta_faces(values):
+        from matplotlib import colormaps
+
+        cmap, norm = viz._delta_cmap(), viz._delta_norm(values)
+        return [[cmap(norm(v)) for v in row] for row in values]
 
     @staticmethod
     def _draw_upsampled(ax, state, fontsize, left):
         counts, up, p = state["counts"], state["upsampled"], state["padding"]
-        viz.draw_matrix(up, "delta", ax=ax, fmt="{:.2g}", fontsize=fontsize - 1, origin=(p, p),
-                        skipped=state["coverage"] == 0)
+        several = counts >= 2
+        labels = np.empty(up.shape, dtype=object)
+        for (r, c), value in np.ndenumerate(up):
+            labels[r, c] = "" if several[r, c] else _fmt(value).replace("−", "-")
+        viz.draw_matrix(labels, "delta", ax=ax, fontsize=fontsize - 1, origin=(p, p),
+                        skipped=state["coverage"] == 0, ids="u", id_offset=0,
+                        faces=PoolingExplorer._delta_faces(up))
         small = 8 if left <= 8 else 6
         for (r, c), count in np.ndenumerate(counts):
-            if count >= 2:
-                ax.text(p + c + 0.96, p + r + 0.98, f"×{count}", ha="right", va="bottom",
+            if count >= 2:   # the number low in the cell, its count high: never on top
+                ax.text(p + c + 0.5, p + r + 0.7, _fmt(up[r, c]), ha="center", va="center",
+                        fontsize=fontsize - 2, zorder=6)
+                ax.text(p + c + 0.5, p + r + 0.27, f"×{count}", ha="center", va="center",
                         fontsize=small, color="#222222", zorder=6)
+        if state["mode"] == "max":
+            O = state["output_size"]
+            for idx in range(O * O):   # where each window's δ lands, framed in its colour
+                u, v = divmod(idx, O)
+                r, c = state["argmax"][u, v]
+                PoolingExplorer._frame(ax, p + r + 0.06, p + c + 0.06, 0.88,
+                                       window_colour(u, v, O))
         ax.set_xlim(-0.05, left + 0.05)
         ax.set_ylim(left + 0.05, -0.05)
         what = "routes" if state["mode"] == "max" else "windows"
