@@ -281,6 +281,13 @@ NOTATION = (
     Symbol("∗", "true convolution (kernel turned by 180°)", "`convolve2d`", 3),
     Symbol("rot180", "the kernel turned by 180°", "`rot180`", 3),
     Symbol("⊙", "element-wise product", "`*`", 2),
+    # chapter 12: transposed and dilated convolution
+    Symbol("R", "dilation: R − 1 zeros between a kernel's taps, a window of R(K − 1) + 1 cells "
+           "(R = 1: an ordinary kernel)", "`dilation`", 12),
+    Symbol("P_out", "output_padding of a transposed convolution: the rows added at the bottom "
+           "and right, chapter 5's remainder (L − K + 2P) mod S", "`output_padding`", 12),
+    Symbol("O_t", "output side of a transposed convolution, (L − 1)S − 2P + R(K − 1) + P_out + 1",
+           "`transposed_output_size`", 12),
 )
 
 #: Where the sources write other letters; chapter 0 says it once, beside the table.

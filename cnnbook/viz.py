@@ -548,13 +548,15 @@ def draw_sparse_matrix(m, role="kernel", *, ax=None, title=None, row_labels=None
     return fig
 
 
-def draw_participation(counts, *, ax=None, title=None, origin=(0, 0), outline=None):
+def draw_participation(counts, *, ax=None, title=None, origin=(0, 0), outline=None, ids=None,
+                       fontsize=None):
     """Participation counts (how many kernel taps reach each cell) as a labelled grid.
 
     Sequential shades of the output colour, darkest for the largest count, so an
     uneven (checkerboard) pattern jumps out; cells with count 0 are hatched.
     ``outline`` is an optional list of ``(row, col)`` cells to outline in the input
-    colour (those one input cell paints).
+    colour (those one input cell paints); ``ids`` names the cells for an explorer's
+    pointing, as in :func:`draw_matrix`.
     """
     arr = np.asarray(counts)
     if arr.ndim != 2:
@@ -564,7 +566,7 @@ def draw_participation(counts, *, ax=None, title=None, origin=(0, 0), outline=No
     for (r, c), v in np.ndenumerate(arr):
         faces[r, c] = tint("output", 0.15 + 0.75 * v / top) if v else "white"
     fig = draw_matrix(arr.astype(float), "output", ax=ax, faces=faces, origin=origin,
-                      skipped=arr == 0)
+                      skipped=arr == 0, ids=ids, fontsize=fontsize)
     ax = ax if ax is not None else fig.axes[0]
     for r, c in outline or ():
         highlight(ax, r, c, role="input", origin=origin, linewidth=2.0)
@@ -574,13 +576,15 @@ def draw_participation(counts, *, ax=None, title=None, origin=(0, 0), outline=No
 
 
 def draw_scatter_canvas(canvas_values, padding, output_side, *, ax=None, painted=(),
-                        origin=(0, 0), fontsize=None):
+                        origin=(0, 0), fontsize=None, ids=None):
     """The full canvas of a transposed convolution: what the scatter writes before the crop.
 
     ``canvas_values`` is the drawn square (side ≥ the canvas); its first ``padding``
     rows and columns and everything beyond ``padding + output_side`` are the border
     that padding P removes (grey). The output region is outlined in the output colour;
-    ``painted`` cells (canvas coordinates) are outlined in the input colour.
+    ``painted`` cells (canvas coordinates) are outlined in the input colour. With
+    ``ids``, cell ids are output coordinates (canvas row − ``padding``), so the cropped
+    border has ids outside the output.
     """
     arr = np.asarray(canvas_values, dtype=float)
     side = arr.shape[0]
@@ -589,7 +593,8 @@ def draw_scatter_canvas(canvas_values, padding, output_side, *, ax=None, painted
     inside[padding:padding + output_side, padding:padding + output_side] = True
     for (r, c), _ in np.ndenumerate(arr):
         faces[r, c] = None if inside[r, c] else role_colour("padding")
-    fig = draw_matrix(arr, "delta", ax=ax, faces=faces, origin=origin, fontsize=fontsize)
+    fig = draw_matrix(arr, "delta", ax=ax, faces=faces, origin=origin, fontsize=fontsize,
+                      ids=ids, id_offset=padding)
     ax = ax if ax is not None else fig.axes[0]
     highlight(ax, padding, padding, output_side, output_side, role="output", origin=origin,
               linewidth=2.5)

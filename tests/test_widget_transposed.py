@@ -167,17 +167,66 @@ def test_own_arrays_and_bad_arguments():
 def test_view_updates_and_clamps_the_chosen_cell():
     view = TransposedExplorer(n=4, kernel=3, stride=2, padding=1, output_padding=1,
                               row=3, col=2)
-    assert bytes(view.image.value).startswith(PNG)
+    assert view.png().startswith(PNG)
     assert view.state["row"] == 3 and view.state["output"] == 8
     state = view.update(n=2)                       # the cell slider follows the input size
     assert view.row.max == 1 and state["row"] == 1 and state["col"] == 1
     assert state == view.state and state["output"] == 4
-    before = view.image.value
+    before = view.view.message
     view.stride.value = 3                          # as a reader moves a slider
-    assert view.state["stride"] == 3 and view.image.value != before
+    assert view.state["stride"] == 3 and view.view.message != before
     state = view.update(output_padding=2, stride=1)
-    assert not state["valid"] and bytes(view.image.value).startswith(PNG)
-    assert "Not allowed" in view.label.value
+    assert not state["valid"] and view.png().startswith(PNG)
+    assert "Not allowed" in view.view.message and view.view.routes == {}
     with pytest.raises(ValueError):
         view.update(dilation=9)
     assert view.figure().axes
+
+
+# -- pointing at a cell ----------------------------------------------------------
+
+def _ids(view):
+    return {item[11] for ax in view.view.scene["axes"] for item in ax["items"]
+            if item[0] == "r" and item[11]}
+
+
+@pytest.mark.parametrize("setting", [dict(n=3, kernel=3, stride=2, padding=1, output_padding=1),
+                                     dict(n=3, kernel=2, stride=3, padding=0),
+                                     dict(n=2, kernel=3, stride=1, padding=2, dilation=2)])
+def test_every_routed_cell_is_drawn_with_its_id(setting):
+    view = TransposedExplorer(**setting)
+    routes, ids = view.view.routes, _ids(view)
+    assert routes and set(routes) <= ids
+    assert {g for r in routes.values() for g in r["on"]} <= ids
+
+
+def test_routes_are_the_one_hot_transposed_convolutions():
+    """Input cell (i, j) paints exactly where conv_transpose2d of a one-hot input is non-zero
+    (kernel without zeros); output cell (u, v) sums exactly its routed terms."""
+    for L, K, S, P, OP, R in _valid_settings()[::7]:
+        state = transposed_state(L, K, S, P, OP, R)
+        O = state["output"]
+        for (i, j), taps in state["routes"]["input"].items():
+            one_hot = np.zeros((1, 1, L, L))
+            one_hot[0, 0, i, j] = 1.0
+            reached = cb.conv_transpose2d(one_hot, np.ones((1, 1, K, K)), stride=S, padding=P,
+                                          output_padding=OP, dilation=R)[0, 0]
+            routed = np.zeros((O, O))
+            for (u, v), _ in taps:
+                if 0 <= u < O and 0 <= v < O:
+                    routed[u, v] += 1
+            np.testing.assert_array_equal(routed, reached)
+        for (u, v), terms in state["routes"]["output"].items():
+            total = sum(state["x"][i, j] * state["w"][m, n] for (i, j), (m, n) in terms)
+            assert total == state["y"][u, v] and len(terms) == state["counts"][u, v]
+
+
+def test_route_texts():
+    view = TransposedExplorer(n=3, kernel=3, stride=2, padding=1, output_padding=1)
+    state = view.state
+    corner = view.view.routes["x:0,0"]
+    assert "4 output cells, 5 on the border that P crops" in corner["text"]
+    assert "x:0,0" in corner["on"] and "y:-1,-1" in corner["on"] and "n:0,0" in corner["on"]
+    inner = view.view.routes["y:1,1"]
+    assert inner is view.view.routes["n:1,1"]
+    assert inner["text"].endswith(f"= {int(state['y'][1, 1])} (4 terms)".replace("-", "−"))

@@ -76,6 +76,10 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
       (m, n) that lands there, as ``[(u, v, m, n)]``; ``cropped``: the taps that land on
       the canvas's padding border (removed by P), ``[(r, s, m, n)]`` in canvas
       coordinates;
+    * ``routes``: ``{"input": {(i, j): [((u, v), (m, n)), ...]}, "output": {(u, v):
+      [((i, j), (m, n)), ...]}}`` — every input cell's taps and where they land (output
+      coordinates, outside the output when cropped), and every output cell's terms
+      x[i, j]·w[m, n]: y[u, v] = Σ of them (+ nothing else);
     * ``contribution``: the chosen cell's share of the output, x[row, col]·W placed
       at the painted cells (O_t×O_t);
     * ``counts``: the participation count of every output cell (O_t×O_t), how many
@@ -132,7 +136,8 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
     state["problem"] = problem
     if problem:
         state.update(drawn=canvas, full=None, y=None, reference=None, matches=False, max_error=None,
-                     painted=[], cropped=[], contribution=None, counts=None, unreached=[],
+                     painted=[], cropped=[], routes={"input": {}, "output": {}},
+                     contribution=None, counts=None, unreached=[],
                      conv_output=None, remainder=None)
         state["message"] = "Not allowed: " + problem
         return state
@@ -149,6 +154,16 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
                     hits[r, s] += 1
     y = full[P:P + O, P:P + O].copy()
     counts = hits[P:P + O, P:P + O].copy()
+    paints = {(i, j): [] for i in range(L) for j in range(L)}   # input cell → its taps
+    sources = {(u, v): [] for u in range(O) for v in range(O)}  # output cell → its terms
+    for i in range(L):
+        for j in range(L):
+            for m in range(K):
+                for q in range(K):
+                    u, v = i * S + m * R - P, j * S + q * R - P
+                    paints[i, j].append(((u, v), (m, q)))
+                    if 0 <= u < O and 0 <= v < O:
+                        sources[u, v].append(((i, j), (m, q)))
     painted, cropped = [], []
     contribution = np.zeros((O, O))
     for m in range(K):
@@ -169,6 +184,7 @@ def transposed_state(n, kernel, stride, padding, output_padding=0, dilation=1, r
     reach = O + 2 * P - span
     state.update(drawn=drawn, full=full, y=y, reference=reference, matches=error == 0.0,
                  max_error=error, painted=painted, cropped=cropped,
+                 routes={"input": paints, "output": sources},
                  contribution=contribution, counts=counts, unreached=unreached,
                  conv_output=reach // S + 1, remainder=reach % S)
     state["message"] = " ".join(_notes(state))
@@ -235,10 +251,10 @@ class TransposedExplorer(Explorer):
     the kernel. Small seeded integers.
     """
 
-    controls = {"n": (1, 4, "input L"), "kernel": (1, 4, "kernel K"),
+    controls = {"n": (1, 5, "input L"), "kernel": (1, 4, "kernel K"),
                 "stride": (1, 3, "stride S"), "padding": (0, 2, "padding P"),
-                "output_padding": (0, 2, "output_padding"), "dilation": (1, 2, "dilation R"),
-                "row": (0, 3, "input row i"), "col": (0, 3, "input column j")}
+                "output_padding": (0, 2, "output_padding"), "dilation": (1, 3, "dilation R"),
+                "row": (0, 4, "input row i"), "col": (0, 4, "input column j")}
     figsize = (10.0, 4.6)
 
     def __init__(self, seed=0, **values):
@@ -251,6 +267,36 @@ class TransposedExplorer(Explorer):
     def compute(self, n, kernel, stride, padding, output_padding, dilation, row, col):
         return transposed_state(n, kernel, stride, padding, output_padding, dilation,
                                 row, col, self.seed)
+
+    def routes(self, state):
+        """Point at an input cell: the output cells it paints (on the canvas, its cropped
+        taps too, and on the count map) and the kernel taps; point at an output cell (on
+        the canvas or the count map): the input cells and taps of its sum, written out."""
+        if not state["valid"]:
+            return {}
+        R, x, w, y = state["dilation"], state["x"], state["w"], state["y"]
+        out = {}
+        for (i, j), taps in state["routes"]["input"].items():
+            O = state["output"]
+            inside = [(u, v) for (u, v), _ in taps if 0 <= u < O and 0 <= v < O]
+            on = ([f"x:{i},{j}"] + [f"y:{u},{v}" for (u, v), _ in taps]
+                  + [f"n:{u},{v}" for u, v in inside]
+                  + [f"w:{m * R},{n * R}" for _, (m, n) in taps])
+            cropped = len(taps) - len(inside)
+            out[f"x:{i},{j}"] = {"on": on, "text": (
+                f"x[{i},{j}] = {_num(x[i, j])} adds {_num(x[i, j])}·W at rows and columns "
+                f"{i}·S + m·R − P, {j}·S + n·R − P: {_plural(len(inside), 'output cell')}"
+                + (f", {cropped} on the border that P crops" if cropped else ""))}
+        for (u, v), terms in state["routes"]["output"].items():
+            on = ([f"y:{u},{v}", f"n:{u},{v}"] + [f"x:{i},{j}" for (i, j), _ in terms]
+                  + [f"w:{m * R},{n * R}" for _, (m, n) in terms])
+            if terms:
+                sum_ = " + ".join(f"x[{i},{j}]·w[{m},{n}]" for (i, j), (m, n) in terms)
+                text = f"y[{u},{v}] = {sum_} = {_num(y[u, v])} ({_plural(len(terms), 'term')})"
+            else:
+                text = f"y[{u},{v}] = 0: no input cell paints it"
+            out[f"y:{u},{v}"] = out[f"n:{u},{v}"] = {"on": on, "text": text}
+        return out
 
     def draw(self, fig, state):
         ax = fig.subplots()
@@ -273,14 +319,14 @@ class TransposedExplorer(Explorer):
         cell = min(self.figsize[0] * 0.97 / width, (self.figsize[1] - 0.5) / height) * 72
         size = float(np.clip(0.42 * cell, 4, 11))
         top = 1.0
-        viz.draw_matrix(state["x"], "input", ax=ax, origin=(top, 0), fontsize=size)
+        viz.draw_matrix(state["x"], "input", ax=ax, origin=(top, 0), fontsize=size, ids="x")
         viz.highlight(ax, state["row"], state["col"], role="input", origin=(top, 0),
                       linewidth=2.5)
         ax.text(L / 2, top - 0.2, f"input x  {L}×{L}", ha="center", va="bottom", fontsize=9,
                 color=viz.role_colour("input"))
         k_top = top + L + 1.5
         viz.draw_matrix(kernel, "kernel", ax=ax, origin=(k_top, 0), skipped=holes,
-                        fontsize=size)
+                        fontsize=size, ids="w")
         ax.text(span / 2, k_top - 0.2, "W" + (f" dilated, R={state['dilation']}"
                                               if state["dilation"] > 1 else ""),
                 ha="center", va="bottom", fontsize=9, color=viz.role_colour("kernel"))
@@ -288,17 +334,23 @@ class TransposedExplorer(Explorer):
         painted = [(u + P, v + P) for u, v, _, _ in state["painted"]]
         painted += [(r, s) for r, s, _, _ in state["cropped"]]
         viz.draw_scatter_canvas(state["full"], P, O, ax=ax, painted=painted,
-                                origin=(top, x0), fontsize=size)
+                                origin=(top, x0), fontsize=size, ids="y")
         ax.text(x0 + side / 2, top - 0.2, f"scatter canvas {side}×{side}, output {O}×{O} "
                 "outlined", ha="center", va="bottom", fontsize=9, color="#333333")
         x1 = x0 + side + gap
         viz.draw_participation(state["counts"], ax=ax, origin=(top, x1),
-                               outline=[(u, v) for u, v, _, _ in state["painted"]])
+                               outline=[(u, v) for u, v, _, _ in state["painted"]], ids="n",
+                               fontsize=size)
         ax.text(x1 + O / 2, top - 0.2, "participation counts", ha="center", va="bottom",
                 fontsize=9, color=viz.role_colour("output"))
         ax.set_xlim(-0.3, width + 0.3)
         ax.set_ylim(height + 0.2, -0.2)
         ax.set_title(title + f":  {L}×{L} → {O}×{O}", fontsize=11)
+
+
+def _num(v):
+    v = float(v)
+    return (str(int(v)) if v.is_integer() else f"{v:.3g}").replace("-", "−")
 
 
 def _wrap(text, width):
