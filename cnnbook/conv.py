@@ -17,7 +17,7 @@ a layer of its own (PyTorch's ``ConvTranspose2d``): its forward is a convolution
 input gradient, its backward a convolution's forward (dx) and weight gradient (dW).
 
 Dilation R puts R − 1 zeros between the kernel's taps: column (c, m, n) of a window
-reads ``x_pad[c, i·S + m·R, j·S + n·R]``; everything else is unchanged.
+reads ``x_pad[c, u·S + m·R, v·S + n·R]``; everything else is unchanged.
 
 The code does exactly this, a block of images at a time (``cnnbook._columns.ColumnBlocks``):
 the columns of a few images are built, multiplied and added back while they are

@@ -118,8 +118,8 @@ def expand_sensitivity(delta, stride, size=None):
 
     A stride-S output keeps every S-th row and column of the stride-1 output, so its
     δ fills the stride-1 map at ``out[..., i·Sh, j·Sw] = delta[..., i, j]``; all other
-    cells are 0. ``size = (rows, cols)`` is the stride-1 map's size, ``L - F + 2P + 1``
-    per axis. It can exceed ``(O - 1)·S + 1`` when S does not divide ``L - F + 2P``:
+    cells are 0. ``size = (rows, cols)`` is the stride-1 map's size, ``L - K + 2P + 1``
+    per axis. It can exceed ``(O - 1)·S + 1`` when S does not divide ``L - K + 2P``:
     the trailing rows/columns then stay 0. Default: ``(O - 1)·S + 1``.
     """
     delta = as_array(delta, "delta")
@@ -163,11 +163,11 @@ def dilate2d(a, dilation):
     return out
 
 
-def conv_matrix(k, input_shape, stride=1, padding=0):
-    """The matrix M with ``M @ x.ravel() == conv2d(x, k, stride, padding).ravel()``.
+def conv_matrix(k, input_shape, stride=1, padding=0, dilation=1):
+    """The matrix M with ``M @ x.ravel() == conv2d(x, k, stride, padding, dilation).ravel()``.
 
     Seed 004's view of a convolution as a fully connected layer: output cell
-    ``o = u·OW + v`` is joined to input pixel ``(i, j) = (u·S + m − P, v·S + n − P)`` by the
+    ``o = u·OW + v`` is joined to input pixel ``(i, j) = (u·S + m·R − P, v·S + n·R − P)`` by the
     weight ``k[m, n]``, for every kernel tap ``(m, n)`` whose pixel lies inside the image
     (padding pixels are zeros and contribute nothing). ``M`` has ``OH·OW`` rows and
     ``H·W`` columns; most entries are 0 (local receptive fields) and the non-zeros of
@@ -178,15 +178,15 @@ def conv_matrix(k, input_shape, stride=1, padding=0):
     H, W = pair(input_shape, "input_shape")
     if H < 1 or W < 1:
         raise ValueError(f"input_shape must be positive, got {(H, W)}")
-    (sh, sw), (ph, pw) = check_stride(stride), check_padding(padding)
-    OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw))
+    (sh, sw), (ph, pw), (rh, rw) = check_stride(stride), check_padding(padding), check_dilation(dilation)
+    OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw), (rh, rw))
     check_size((OH * OW, H * W), "a matrix", f"input_shape {(H, W)} with padding {show_pair((ph, pw))}")
     M = np.zeros((OH * OW, H * W))
     for u in range(OH):
         for v in range(OW):
             for m in range(k.shape[0]):
                 for n in range(k.shape[1]):
-                    i, j = u * sh + m - ph, v * sw + n - pw
+                    i, j = u * sh + m * rh - ph, v * sw + n * rw - pw
                     if 0 <= i < H and 0 <= j < W:
                         M[u * OW + v, i * W + j] += k[m, n]
     return M

@@ -4,10 +4,10 @@ They take and return exactly what ``conv2d``, ``conv2d_backward``, ``max_pool2d`
 do, and the tests hold the fast versions equal to these. Read them next to the
 chapters; use the fast ones for anything big.
 
-Convolution layer, per image, in the course's notation (net = the layer's output before
+Convolution layer, per image (seed 004 notation; net = the layer's output before
 its activation, δ = ∂E/∂net, the sensitivity map / 误差项; K kernel side, S stride,
 P padding, R dilation, and W_R = dilate2d(W, R), the kernel with R − 1 zeros between
-its taps, of side K_R = R(K − 1) + 1; R = 1 leaves W as it is; filter q, channel c)::
+its taps, of side K_R = R(K − 1) + 1; R = 1 leaves W as it is)::
 
     forward   net[q] = Σ_c valid_correlate(x_pad[c], W_R[q, c])[::S, ::S] + b[q]
     backward  δ_1   = expand(δ[q], S)              stride-1 map, side L − K_R + 2P + 1
@@ -26,9 +26,8 @@ from the cells it painted::
     backward  patch = pad(dout, P)[o, i·S : i·S + K_R : R, j·S : j·S + K_R : R]
               dx[c, i, j] = Σ_o Σ patch · W[c, o]        dW[c, o] += x[c, i, j] · patch
 
-The activation factor f′ is not here: it belongs to the activation layers. The δ
-that reaches ``conv2d_backward`` is already ∂E/∂net^(l); the dx it returns is
-∂E/∂a^(l−1), and the layer below makes its own δ^(l−1) = dx ⊙ f′(net^(l−1)).
+The activation factor f′(net) is not here: it belongs to the activation layer, so
+the δ that reaches ``conv2d_backward`` is already ∂E/∂net.
 """
 from __future__ import annotations
 
@@ -66,8 +65,8 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1):
     x_pad = pad2d(x, p)
     w_dil = dilate2d(w, d)
     out = np.zeros((N, F, OH, OW))
-    for r in range(N):          # sample r
-        for q in range(F):      # filter q
+    for r in range(N):
+        for q in range(F):
             stride1 = sum(correlate2d(x_pad[r, c], w_dil[q, c], "valid") for c in range(C))
             out[r, q] = stride1[::sh, ::sw] + b[q]
     return out
@@ -89,12 +88,12 @@ def conv2d_backward_reference(dout, x, w, stride=1, padding=0, dilation=1):
 
     dx_pad = np.zeros_like(x_pad)
     dw_dil = np.zeros_like(w_dil)
-    for r in range(N):          # sample r
-        for q in range(F):      # filter q
+    for r in range(N):
+        for q in range(F):
             delta1 = expand_sensitivity(dout[r, q], s, size1)
             delta1_pad = pad2d(delta1, (KH - 1, KW - 1))
             for c in range(C):
-                # ∂E/∂a^(l−1) = pad(δ^(l), K_R−1) ⋆ rot180(W_R)  (⋆: valid cross-correlation);
+                # ∂E/∂a^(l−1) = pad(δ^(l), K−1) ⋆ rot180(W)  (⋆: valid cross-correlation);
                 # the layer below multiplies by f′(net^(l−1)) to get its δ^(l−1)
                 dx_pad[r, c] += correlate2d(delta1_pad, rot180(w_dil[q, c]), "valid")
                 # ∂E/∂W = a^(l−1) ⋆ δ^(l): each weight is used at every position
@@ -156,39 +155,41 @@ def conv_transpose2d_backward_reference(dout, x, w, stride=1, padding=0, output_
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
-def im2col_reference(x, kernel_size, stride=1, padding=0):
-    """Column (b, i, j) of ``X_col`` is window (i, j) of image b, read row by row.
+def im2col_reference(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Column (r, u, v) of ``X_col`` is window (u, v) of sample r, read row by row.
 
-    ``X_col[(c, m, n), (b, i, j)] = x_pad[b, c, i·Sh + m, j·Sw + n]``: the window's
-    C×KH×KW block of the padded input, flattened channel first, then kernel row m,
-    then kernel column n. Shape (C·KH·KW, N·OH·OW), as ``cnnbook.im2col``.
+    ``X_col[(c, m, n), (r, u, v)] = x_pad[r, c, u·S + m·R, v·S + n·R]``: the window's
+    C×KH×KW cells of the padded input (R apart), flattened channel first, then kernel
+    row m, then kernel column n. Shape (C·KH·KW, N·OH·OW), as ``cnnbook.im2col``.
     """
-    x, (kh, kw), (sh, sw), p, (OH, OW) = check_im2col(x, kernel_size, stride, padding)
+    x, (kh, kw), (sh, sw), p, (rh, rw), (OH, OW) = check_im2col(x, kernel_size, stride, padding, dilation)
     N, C = x.shape[:2]
     x_pad = pad2d(x, p)
     cols = np.empty((C * kh * kw, N * OH * OW))
-    for b in range(N):
-        for i in range(OH):
-            for j in range(OW):
-                window = x_pad[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw]  # (C, KH, KW)
-                cols[:, (b * OH + i) * OW + j] = window.ravel()
+    for r in range(N):
+        for u in range(OH):
+            for v in range(OW):
+                rows = slice(u * sh, u * sh + (kh - 1) * rh + 1, rh)
+                window = x_pad[r, :, rows, v * sw:v * sw + (kw - 1) * rw + 1:rw]  # (C, KH, KW)
+                cols[:, (r * OH + u) * OW + v] = window.ravel()
     return cols
 
 
-def col2im_reference(cols, x_shape, kernel_size, stride=1, padding=0):
+def col2im_reference(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
     """Every column added back into the window it came from; overlaps add up.
 
-    ``dx_pad[b, c, i·Sh + m, j·Sw + n] += cols[(c, m, n), (b, i, j)]``, then the
+    ``dx_pad[r, c, u·S + m·R, v·S + n·R] += cols[(c, m, n), (r, u, v)]``, then the
     P-wide border is cropped: the adjoint of ``im2col_reference``, not its inverse.
     """
-    cols, (N, C, H, W), (kh, kw), (sh, sw), p, (OH, OW) = check_col2im(
-        cols, x_shape, kernel_size, stride, padding)
+    cols, (N, C, H, W), (kh, kw), (sh, sw), p, (rh, rw), (OH, OW) = check_col2im(
+        cols, x_shape, kernel_size, stride, padding, dilation)
     dx_pad = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]))
-    for b in range(N):
-        for i in range(OH):
-            for j in range(OW):
-                column = cols[:, (b * OH + i) * OW + j].reshape(C, kh, kw)
-                dx_pad[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += column
+    for r in range(N):
+        for u in range(OH):
+            for v in range(OW):
+                column = cols[:, (r * OH + u) * OW + v].reshape(C, kh, kw)
+                rows = slice(u * sh, u * sh + (kh - 1) * rh + 1, rh)
+                dx_pad[r, :, rows, v * sw:v * sw + (kw - 1) * rw + 1:rw] += column
     return crop2d(dx_pad, p)
 
 

@@ -407,19 +407,21 @@ def check_x_shape(x_shape):
     return dims
 
 
-def check_im2col(x, kernel_size, stride=1, padding=0):
-    """Validate im2col arguments; return ``x, kernel, stride, padding, (OH, OW)``."""
+def check_im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Validate im2col arguments; return ``x, kernel, stride, padding, dilation, (OH, OW)``."""
     x = as_array(x, "x", 4, "(N, C, H, W)")
     k, s, p = check_kernel(kernel_size), check_stride(stride), check_padding(padding)
-    OH, OW = output_shape(x.shape[2:], k, s, p)
+    d = check_dilation(dilation)
+    OH, OW = output_shape(x.shape[2:], k, s, p, d)
     N, C = x.shape[:2]
     check_size((C * k[0] * k[1], N * OH * OW), "columns",
                f"padding {show_pair(p)}" if any(p) else f"x of shape {x.shape}")
-    return x, k, s, p, (OH, OW)
+    return x, k, s, p, d, (OH, OW)
 
 
-def check_col2im(cols, x_shape, kernel_size, stride=1, padding=0):
-    """Validate col2im arguments; return ``cols, x_shape, kernel, stride, padding, (OH, OW)``.
+def check_col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
+    """Validate col2im arguments; return
+    ``cols, x_shape, kernel, stride, padding, dilation, (OH, OW)``.
 
     ``cols`` must have the shape ``im2col`` gives for an input of shape ``x_shape``:
     (C·KH·KW, N·OH·OW).
@@ -427,14 +429,15 @@ def check_col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     x_shape = check_x_shape(x_shape)
     N, C, H, W = x_shape
     k, s, p = check_kernel(kernel_size), check_stride(stride), check_padding(padding)
-    OH, OW = output_shape((H, W), k, s, p)
+    d = check_dilation(dilation)
+    OH, OW = output_shape((H, W), k, s, p, d)
     cols = as_array(cols, "cols", 2, "(C·KH·KW, N·OH·OW)")
     expected = (C * k[0] * k[1], N * OH * OW)
     if cols.shape != expected:
         raise ValueError(
             f"cols has shape {cols.shape} but im2col of an input {x_shape} gives {expected}"
         )
-    return cols, x_shape, k, s, p, (OH, OW)
+    return cols, x_shape, k, s, p, d, (OH, OW)
 
 
 def padded(x, padding, value=0.0):

@@ -512,6 +512,72 @@ def draw_network(sizes, weights, labels, *, faces=None, ax=None, title=None):
         ax.set_title(title, fontsize=11)
     return fig
 
+# chapters 5–8: masks, shared colour scales and blanked labels for the
+# stride, depth, pooling and im2col figures
+# ---------------------------------------------------------------------------
+
+def skipped_mask(size, stride):
+    """Boolean ``size × size`` mask, True where a stride-``stride`` map has no δ.
+
+    Position ``(u₁, v₁)`` of the stride-1 map holds a δ when both indices are
+    multiples of ``stride`` (``δ₁[uS, vS] = δ[u, v]``); every other cell is a zero
+    that :func:`cnnbook.expand_sensitivity` inserts. Pass it as ``skipped=`` to
+    :func:`draw_matrix` to hatch those cells.
+    """
+    size, stride = int(size), int(stride)
+    if size < 1 or stride < 1:
+        raise ValueError(f"size and stride must be at least 1, got size {size}, stride {stride}")
+    mask = np.ones((size, size), dtype=bool)
+    mask[::stride, ::stride] = False
+    return mask
+
+
+def shared_delta_faces(values, vmax, ring=0):
+    """Cell colours of a δ-like map on the one scale ``−vmax … vmax`` (:data:`DELTA_CMAP`).
+
+    ``draw_matrix`` scales every δ map to its own largest value; pass these as its
+    ``faces=`` to put several maps on one scale, so that their sizes compare by eye.
+    The outer ``ring`` cells are left as ``None`` (``draw_matrix`` greys them as padding).
+    """
+    from matplotlib import colormaps
+    vmax = float(vmax)
+    if not vmax > 0:
+        raise ValueError(f"vmax must be positive, got {vmax}")
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"shared_delta_faces needs a 2-D array, got shape {arr.shape}")
+    cmap, norm = colormaps[DELTA_CMAP], mcolors.Normalize(-vmax, vmax)
+    rows, cols = arr.shape
+    return [[cmap(norm(arr[r, c])) if ring <= r < rows - ring and ring <= c < cols - ring
+             else None for c in range(cols)] for r in range(rows)]
+
+
+def blank_cells(values, mask):
+    """The numbers of ``values`` as text, with the cells where ``mask`` is True left empty.
+
+    For drawing a map whose zeros are shown by a grey ring or hatching instead of a 0.
+    """
+    arr = np.asarray(values, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    if arr.shape != mask.shape:
+        raise ValueError(f"values {arr.shape} and mask {mask.shape} differ in shape")
+    text = np.array([[_format(v, "{:.3g}") for v in row] for row in arr], dtype=object)
+    text[mask] = ""
+    return text
+
+
+def filled_faces(mask, role, amount=0.7):
+    """Cell colours: ``role``'s tint where ``mask`` is True, white elsewhere (a 0/1 pattern)."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim != 2:
+        raise ValueError(f"filled_faces needs a 2-D mask, got shape {mask.shape}")
+    face = tint(role, amount)
+    return [[face if m else "white" for m in row] for row in mask]
+
+
+__all__ += ["skipped_mask", "shared_delta_faces", "blank_cells", "filled_faces"]
+
+
 
 # ---------------------------------------------------------------------------
 # chapter 12: transposed and dilated convolution

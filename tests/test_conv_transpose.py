@@ -263,3 +263,40 @@ def test_empty_batch():
     assert out.shape == (0, 3, 9, 9)
     dx, dw, db = cb.conv_transpose2d_backward(np.zeros(out.shape), np.zeros((0, 2, 4, 4)), w, stride=2)
     assert dx.shape == (0, 2, 4, 4) and not dw.any() and not db.any()
+
+
+# --- dilation in the teaching functions: im2col, conv_matrix, participation counts ---------
+
+@given(conv_cases(max_dilation=3))
+def test_dilated_conv_is_one_matrix_product(case):
+    x, w, s, p, d = case["x"], case["w"], case["stride"], case["padding"], case["dilation"]
+    F, N = w.shape[0], x.shape[0]
+    y = w.reshape(F, -1) @ cb.im2col(x, w.shape[2:], s, p, d)
+    out = cb.conv2d_reference(x, w, None, s, p, d)
+    assert_allclose(y.reshape(F, N, *out.shape[2:]).transpose(1, 0, 2, 3), out, atol=1e-12)
+
+
+@pytest.mark.parametrize("L, K, S, P, R", [(7, 3, 1, 0, 2), (8, 2, 2, 1, 3), (6, 3, 2, 2, 2), (5, 1, 3, 0, 1)])
+def test_conv_matrix_with_dilation(L, K, S, P, R):
+    rng = np.random.default_rng(L * K)
+    k, x = rng.normal(size=(K, K)), rng.normal(size=(L, L))
+    M = cb.conv_matrix(k, (L, L), S, P, R)
+    assert_allclose(M @ x.ravel(), cb.conv2d(x[None, None], k[None, None], None, S, P, R).ravel(), atol=1e-12)
+    # and its transpose is the transposed convolution
+    delta = rng.normal(size=(cb.output_size(L, K, S, P, R),) * 2)
+    back = cb.conv_transpose2d(delta[None, None], k[None, None], None, S, P, _remainder(L, K, S, P, R), R)
+    assert_allclose(back.ravel(), M.T @ delta.ravel(), atol=1e-12)
+
+
+def test_checkerboard_counts_of_a_transposed_convolution():
+    """Stride 2, kernel 3: output cells are painted by 1, 2 or 4 (input cell, tap) pairs —
+    the participation counts of the convolution it is the transpose of."""
+    counts = cb.participation_counts(7, 3, stride=2)
+    assert_array_equal(counts[0], [1, 1, 2, 1, 2, 1, 1])
+    assert_array_equal(counts[2], [2, 2, 4, 2, 4, 2, 2])
+    ones = cb.conv_transpose2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3)), stride=2)
+    assert_array_equal(ones[0, 0], counts)
+    # kernel 4 (divisible by the stride): every inner cell is painted equally often
+    even = cb.participation_counts(8, 4, stride=2, padding=1)
+    assert_array_equal(even[1:-1, 1:-1], np.full((6, 6), 4))  # the border: half of that
+    assert_array_equal(cb.participation_counts(5, 2, dilation=2)[0], [1, 1, 2, 1, 1])

@@ -142,13 +142,13 @@ def test_conv_does_not_change_its_inputs():
         assert_array_equal(a, c)
 
 
-@given(conv_cases())
+@given(conv_cases(max_dilation=3))
 def test_im2col_and_col2im_match_reference(case):
-    x, k, s, p = case["x"], case["w"].shape[2:], case["stride"], case["padding"]
-    cols = cb.im2col(x, k, s, p)
-    assert_array_equal(cols, cb.im2col_reference(x, k, s, p))  # copies: exact
+    x, k, s, p, d = case["x"], case["w"].shape[2:], case["stride"], case["padding"], case["dilation"]
+    cols = cb.im2col(x, k, s, p, d)
+    assert_array_equal(cols, cb.im2col_reference(x, k, s, p, d))  # copies: exact
     c = np.random.default_rng(int(x.size)).normal(size=cols.shape)
-    got, want = cb.col2im(c, x.shape, k, s, p), cb.col2im_reference(c, x.shape, k, s, p)
+    got, want = cb.col2im(c, x.shape, k, s, p, d), cb.col2im_reference(c, x.shape, k, s, p, d)
     assert got.shape == want.shape == x.shape and got.dtype == np.float64
     assert_allclose(got, want, rtol=1e-12, atol=1e-12)  # overlaps add up in another order
 

@@ -162,3 +162,14 @@ def test_im2col_is_unfold(rng):
     c = rng.normal(size=want.shape)
     folded = F.fold(_t(c.reshape(c.shape[0], 2, -1).transpose(1, 0, 2)), (6, 5), (3, 2), padding=1, stride=2)
     assert_allclose(cb.col2im(c, xv.shape, (3, 2), 2, 1), folded.numpy(), atol=1e-12)
+
+
+def test_dilated_im2col_is_unfold(rng):
+    xv = rng.normal(size=(2, 3, 9, 8))
+    cols = F.unfold(_t(xv), (3, 2), dilation=(2, 3), padding=(1, 2), stride=(2, 1))
+    want = cols.numpy().transpose(1, 0, 2).reshape(cols.shape[1], -1)
+    assert_allclose(cb.im2col(xv, (3, 2), (2, 1), (1, 2), (2, 3)), want)
+    c = rng.normal(size=want.shape)
+    folded = F.fold(_t(c.reshape(c.shape[0], 2, -1).transpose(1, 0, 2)), (9, 8), (3, 2),
+                    dilation=(2, 3), padding=(1, 2), stride=(2, 1))
+    assert_allclose(cb.col2im(c, xv.shape, (3, 2), (2, 1), (1, 2), (2, 3)), folded.numpy(), atol=1e-12)
