@@ -189,11 +189,11 @@ GLOSSARY = (
     Term("cross-entropy", "交叉熵", "E = −Σ t log p",
          "the loss for predicted probabilities; after a softmax its gradient is p − t", 9),
     # chapter 12: transposed and dilated convolution
-    Term("transposed convolution", "转置卷积", "Mᵀ",
-         "the map x ↦ Mᵀx, M a convolution's matrix: each input cell scatters x·W onto the "
-         "output; the backward pass of a convolution, and the upsampling layer ConvTranspose2d. "
-         "Often misnamed deconvolution (反卷积), which means undoing a convolution (M⁻¹, "
-         "deblurring), not transposing it", 12, ("transposed convolution", "convolution transpose")),
+    Term("transposed convolution", "转置卷积", "W_fcᵀ",
+         "the map x ↦ W_fcᵀx, W_fc a convolution's matrix (conv_matrix): each input cell "
+         "scatters x·W onto the output; the backward pass of a convolution, and the upsampling "
+         "layer ConvTranspose2d. Often misnamed deconvolution (反卷积), which means undoing a "
+         "convolution (W_fc⁻¹, deblurring), not transposing it", 12, ("transposed convolution", "convolution transpose")),
     Term("dilated convolution", "空洞卷积", "R",
          "a convolution whose kernel taps lie R cells apart, R − 1 holes between them (also "
          "called 扩张卷积, atrous convolution): a window of R(K − 1) + 1 cells with K² weights", 12,
