@@ -32,6 +32,15 @@ def test_right_answer_rounded_to_three_digits_passes(key, capsys):
     assert exercises.check(key, answer if answer.ndim else float(answer))
 
 
+@pytest.mark.parametrize("key", ["ch12.q1", "ch12.q2", "ch12.q3", "ch12.q4"])
+def test_a_size_is_a_whole_number_not_a_string(key, capsys):
+    ex = exercises._find(key)
+    assert exercises.check(key, float(ex.answer))
+    assert not exercises.check(key, ex.answer + 0.7)
+    assert not exercises.check(key, str(ex.answer))
+    assert not exercises.check("ch12.q5", tuple(str(v) for v in exercises._find("ch12.q5").answer))
+
+
 # --- ch12.implement (its students' mistakes are in tests/test_exercise_implement.py) -------
 
 def test_implement_cases_cover_the_settings():

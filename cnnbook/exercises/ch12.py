@@ -19,8 +19,9 @@ __all__ = ["EXERCISES", "CLASSIC_MISTAKES"]
 
 
 def _integer(answer):
-    """``answer`` as an int if it is a whole number (3 or 3.0), else None; bools are not."""
-    if isinstance(answer, (bool, np.bool_)):
+    """``answer`` as an int if it is a whole number (3 or 3.0), else None; bools and strings
+    are not numbers."""
+    if isinstance(answer, (bool, np.bool_, str, bytes)):
         return None
     if isinstance(answer, numbers.Integral):
         return int(answer)
