@@ -42,6 +42,7 @@ CHAPTER_NOTEBOOKS = {
     9: "09_layers_and_network.ipynb",
     10: "10_handwritten_digits.ipynb",
     11: "11_errata.ipynb",
+    12: "12_transposed_convolution.ipynb",
 }
 
 
@@ -187,6 +188,20 @@ GLOSSARY = (
          "English word)", 9),
     Term("cross-entropy", "交叉熵", "E = −Σ t log p",
          "the loss for predicted probabilities; after a softmax its gradient is p − t", 9),
+    # chapter 12: transposed and dilated convolution
+    Term("transposed convolution", "转置卷积", "W_fcᵀ",
+         "the map x ↦ W_fcᵀx, W_fc a convolution's matrix (conv_matrix): each input cell "
+         "scatters x·W onto the output; the backward pass of a convolution, and the upsampling "
+         "layer ConvTranspose2d. Often misnamed deconvolution (反卷积), which means undoing a "
+         "convolution (W_fc⁻¹, deblurring), not transposing it", 12, ("transposed convolution", "convolution transpose")),
+    Term("dilated convolution", "空洞卷积", "R",
+         "a convolution whose kernel taps lie R cells apart, R − 1 holes between them (also "
+         "called 扩张卷积, atrous convolution): a window of R(K − 1) + 1 cells with K² weights", 12,
+         ("dilated convolution", "atrous convolution")),
+    Term("output_padding", "", "",
+         "the rows and columns a transposed convolution adds at the bottom and right to pick "
+         "one of the input sizes a strided convolution maps to the same output: chapter 5's "
+         "remainder (L − K + 2P) mod S", 12, ("output_padding", "output padding")),
 )
 
 
@@ -266,6 +281,13 @@ NOTATION = (
     Symbol("∗", "true convolution (kernel turned by 180°)", "`convolve2d`", 3),
     Symbol("rot180", "the kernel turned by 180°", "`rot180`", 3),
     Symbol("⊙", "element-wise product", "`*`", 2),
+    # chapter 12: transposed and dilated convolution
+    Symbol("R", "dilation: R − 1 zeros between a kernel's taps, a window of R(K − 1) + 1 cells "
+           "(R = 1: an ordinary kernel)", "`dilation`", 12),
+    Symbol("P_out", "output_padding of a transposed convolution: the rows added at the bottom "
+           "and right, chapter 5's remainder (L − K + 2P) mod S", "`output_padding`", 12),
+    Symbol("O_t", "output side of a transposed convolution, (L − 1)S − 2P + R(K − 1) + P_out + 1",
+           "`transposed_output_size`", 12),
 )
 
 #: Where the sources write other letters; chapter 0 says it once, beside the table.

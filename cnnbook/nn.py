@@ -710,3 +710,83 @@ def gradient_check(module, x, loss=None, targets=None, dout=None, seed=0):
         for name, p in params.items():
             p.grad[...] = kept[name]
     return {name: (exact[name], numeric[name]) for name in numeric}
+
+
+# --- chapter 12: the transposed convolution as a layer ------------------------------------
+
+from .conv import conv_transpose2d, conv_transpose2d_backward                 # noqa: E402
+from .shapes import check_dilation, check_output_padding                      # noqa: E402
+
+
+class ConvTranspose2d(Module):
+    """Transposed convolution layer (转置卷积), ``torch.nn.ConvTranspose2d`` (chapter 12).
+
+    ``weight`` (in_channels, out_channels, KH, KW) — torch's layout, the transpose of
+    ``Conv2d``'s — from ``init(shape, rng)``; ``bias`` (out_channels,), zeros at first, or
+    None with ``bias=False``. ``groups`` and ``padding_mode`` are not supported (torch's
+    defaults, 1 and "zeros").
+
+    Forward (``conv_transpose2d``): every input cell scatters x·W onto the output,
+    tap (m, n) landing at (i·S + m·R, j·S + n·R) of a canvas from which P rings are
+    cropped (output_padding rows and columns are added at the bottom and right), R the
+    dilation::
+
+        out[r, q] = Σ_c Σ_{i,j} x[r, c, i, j] · W[c, q] placed at (i·S, j·S) − P,  + b[q]
+        O_t = (L − 1)·S − 2P + R·(K − 1) + output_padding + 1
+
+    It is the backward pass (dx) of ``Conv2d`` with the same weight array. So its own
+    backward, for ``dout`` = δ = ∂E/∂out, is a convolution's forward pass, and adds into
+    the ``.grad`` arrays::
+
+        ∂E/∂x              = conv2d(δ, W, stride S, padding P, dilation R)
+        ∂E/∂W[c, q, m, n]  = Σ_r Σ_{i,j} x[r, c, i, j] · δ_pad[r, q, i·S + m·R, j·S + n·R]
+        ∂E/∂b[q]           = Σ_r Σ_{u,v} δ[r, q, u, v]
+
+    (δ_pad: δ with the P cropped rings put back as zeros.) ``output_padding`` must be
+    smaller than the stride or the dilation, as in torch.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, bias=True, dilation=1, *, rng, init="he_normal"):
+        super().__init__()
+        self.in_channels = _positive(in_channels, "in_channels")
+        self.out_channels = _positive(out_channels, "out_channels")
+        self.kernel_size = _check_kernel(kernel_size)
+        self.stride = _check_stride(stride)
+        self.padding = _check_padding(padding)
+        self.dilation = check_dilation(dilation)
+        self.output_padding = check_output_padding(output_padding, self.stride, self.dilation)
+        shape = (self.in_channels, self.out_channels) + self.kernel_size
+        self.weight = Parameter(_init_weight(init, shape, rng))
+        self.bias = Parameter(np.zeros(self.out_channels)) if bias else None
+
+    def forward(self, x):
+        x = as_array(x, "x", 4, "(N, C, H, W)")
+        out = conv_transpose2d(x, self.weight.data,
+                               None if self.bias is None else self.bias.data, self.stride,
+                               self.padding, self.output_padding, self.dilation)
+        self._cache = x
+        return out
+
+    def backward(self, dout):
+        x = self._cached()
+        dx, dw, db = conv_transpose2d_backward(dout, x, self.weight.data, self.stride,
+                                               self.padding, self.output_padding, self.dilation)
+        self.weight.grad += dw
+        if self.bias is not None:
+            self.bias.grad += db
+        return dx
+
+    def extra_repr(self):  # torch's order: padding, dilation, output_padding, bias
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={_pair_repr(self.kernel_size)}, "
+                f"stride={_pair_repr(self.stride)}")
+        if self.padding != (0, 0):
+            text += f", padding={_pair_repr(self.padding)}"
+        if self.dilation != (1, 1):
+            text += f", dilation={_pair_repr(self.dilation)}"
+        if self.output_padding != (0, 0):
+            text += f", output_padding={_pair_repr(self.output_padding)}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+__all__ += ["ConvTranspose2d"]

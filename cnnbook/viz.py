@@ -580,6 +580,100 @@ __all__ += ["skipped_mask", "shared_delta_faces", "blank_cells", "filled_faces"]
 
 
 # ---------------------------------------------------------------------------
+# chapter 12: transposed and dilated convolution
+# ---------------------------------------------------------------------------
+
+def dilation_holes(kernel_shape, dilation):
+    """The holes of a dilated kernel, for hatching: a boolean mask of the dilated shape
+    ``(R(KH − 1) + 1, R(KW − 1) + 1)``, False at the taps ``(m·R, n·R)``, True between them
+    (the values themselves come from ``cnnbook.dilate2d``)."""
+    kh, kw = (int(v) for v in kernel_shape)
+    r = int(dilation)
+    holes = np.ones((r * (kh - 1) + 1, r * (kw - 1) + 1), dtype=bool)
+    holes[::r, ::r] = False
+    return holes
+
+
+def draw_sparse_matrix(m, role="kernel", *, ax=None, title=None, row_labels=None,
+                       col_labels=None, fontsize=8):
+    """A (mostly zero) matrix such as ``conv_matrix``'s M or Mᵀ: non-zeros written and
+    tinted with ``role``'s colour, zeros left blank, so the band of shared weights shows."""
+    arr = np.asarray(m, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"draw_sparse_matrix needs a 2-D array, got shape {arr.shape}")
+    labels = np.empty(arr.shape, dtype=object)
+    faces = np.empty(arr.shape, dtype=object)
+    for (r, c), v in np.ndenumerate(arr):
+        labels[r, c] = _format(v, "{:.3g}") if v else ""
+        faces[r, c] = tint(role, 0.6) if v else "white"
+    fig = draw_matrix(labels, role, ax=ax, faces=faces, fontsize=fontsize,
+                      row_labels=row_labels, col_labels=col_labels)
+    if title is not None:
+        fig_ax = ax if ax is not None else fig.axes[0]
+        fig_ax.set_title(title, fontsize=11)
+    return fig
+
+
+def draw_participation(counts, *, ax=None, title=None, origin=(0, 0), outline=None, ids=None,
+                       fontsize=None):
+    """Participation counts (how many kernel taps reach each cell) as a labelled grid.
+
+    Sequential shades of the output colour, darkest for the largest count, so an
+    uneven (checkerboard) pattern jumps out; cells with count 0 are hatched.
+    ``outline`` is an optional list of ``(row, col)`` cells to outline in the input
+    colour (those one input cell paints); ``ids`` names the cells for an explorer's
+    pointing, as in :func:`draw_matrix`.
+    """
+    arr = np.asarray(counts)
+    if arr.ndim != 2:
+        raise ValueError(f"draw_participation needs a 2-D array, got shape {arr.shape}")
+    top = max(int(arr.max(initial=0)), 1)
+    faces = np.empty(arr.shape, dtype=object)
+    for (r, c), v in np.ndenumerate(arr):
+        faces[r, c] = tint("output", 0.15 + 0.75 * v / top) if v else "white"
+    fig = draw_matrix(arr.astype(float), "output", ax=ax, faces=faces, origin=origin,
+                      skipped=arr == 0, ids=ids, fontsize=fontsize)
+    ax = ax if ax is not None else fig.axes[0]
+    for r, c in outline or ():
+        highlight(ax, r, c, role="input", origin=origin, linewidth=2.0)
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def draw_scatter_canvas(canvas_values, padding, output_side, *, ax=None, painted=(),
+                        origin=(0, 0), fontsize=None, ids=None):
+    """The full canvas of a transposed convolution: what the scatter writes before the crop.
+
+    ``canvas_values`` is the drawn square (side ≥ the canvas); its first ``padding``
+    rows and columns and everything beyond ``padding + output_side`` are the border
+    that padding P removes (grey). The output region is outlined in the output colour;
+    ``painted`` cells (canvas coordinates) are outlined in the input colour. With
+    ``ids``, cell ids are output coordinates (canvas row − ``padding``), so the cropped
+    border has ids outside the output.
+    """
+    arr = np.asarray(canvas_values, dtype=float)
+    side = arr.shape[0]
+    faces = np.empty(arr.shape, dtype=object)
+    inside = np.zeros(arr.shape, dtype=bool)
+    inside[padding:padding + output_side, padding:padding + output_side] = True
+    for (r, c), _ in np.ndenumerate(arr):
+        faces[r, c] = None if inside[r, c] else role_colour("padding")
+    fig = draw_matrix(arr, "delta", ax=ax, faces=faces, origin=origin, fontsize=fontsize,
+                      ids=ids, id_offset=padding)
+    ax = ax if ax is not None else fig.axes[0]
+    highlight(ax, padding, padding, output_side, output_side, role="output", origin=origin,
+              linewidth=2.5)
+    for r, c in painted:
+        if 0 <= r < side and 0 <= c < side:
+            highlight(ax, r, c, role="input", origin=origin, linewidth=1.8)
+    return fig
+
+
+__all__ += ["dilation_holes", "draw_sparse_matrix", "draw_participation", "draw_scatter_canvas"]
+
+
+# ---------------------------------------------------------------------------
 # Chapters 9 and 10: a network's shapes, digits, curves, confusion, sensitivity maps
 # ---------------------------------------------------------------------------
 

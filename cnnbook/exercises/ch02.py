@@ -181,3 +181,99 @@ EXERCISES = [
         wrong=_sigmoid_delta1_by_hand(),
     ),
 ]
+
+
+# --- ch02.implement: the two-layer sigmoid network, backward ------------------------------
+
+from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
+from ._solutions import my_fc_backward, source                              # noqa: E402
+
+
+def _fc_cases(rng):
+    n = cb.examples.seed002_network()
+    cases = [Case("seed 002's 3-4-2 network: " + describe(x=n["x"][0], t=n["y"][0], W1=n["w1"],
+                                                          W2=n["w2"]),
+                  (n["x"][0], n["y"][0], n["w1"], n["b1"], n["w2"], n["b2"]))]
+    sizes = [(3, 4, 2), (2, 3, 1), (4, 2, 3), (5, 3, 2), (2, 5, 4), (3, 3, 3)]
+    while len(cases) < 22:
+        n_in, n_hidden, n_out = (sizes[len(cases) - 1] if len(cases) - 1 < len(sizes)
+                                 else (int(v) for v in rng.integers(1, 7, size=3)))
+        x = rng.normal(size=n_in)
+        t = rng.random(n_out)
+        W1, b1 = rng.normal(size=(n_hidden, n_in)), rng.normal(size=n_hidden)
+        W2, b2 = rng.normal(size=(n_out, n_hidden)), rng.normal(size=n_out)
+        cases.append(Case(describe(x=x, t=t, W1=W1, W2=W2), (x, t, W1, b1, W2, b2)))
+    return cases
+
+
+def _fc_route(x, t, W1, b1, W2, b2, *, out_prime=True, hidden_prime=True, prime_of="net",
+              sign=1.0, transpose=False):
+    net1 = W1 @ x + b1
+    a1 = cb.sigmoid(net1)
+    net2 = W2 @ a1 + b2
+    y = cb.sigmoid(net2)
+    prime = (lambda net, a: cb.sigmoid_derivative(net)) if prime_of == "net" else \
+        (lambda net, a: cb.sigmoid_derivative(a))
+    delta2 = sign * (y - t) * (prime(net2, y) if out_prime else 1.0)
+    delta1 = (W2.T @ delta2) * (prime(net1, a1) if hidden_prime else 1.0)
+    outer = (lambda d, a: np.outer(a, d)) if transpose else np.outer
+    return outer(delta1, x), delta1, outer(delta2, a1), delta2
+
+
+def _fc_reference(x, t, W1, b1, W2, b2):
+    """With cnnbook's layers, on a batch of one sample."""
+    net1 = cb.dense(x[None], W1, b1)
+    a1 = cb.sigmoid(net1)
+    net2 = cb.dense(a1, W2, b2)
+    delta2 = cb.sigmoid_backward(cb.sigmoid(net2) - t[None], net2)
+    d_a1, dW2, db2 = cb.dense_backward(delta2, a1, W2)
+    _, dW1, db1 = cb.dense_backward(cb.sigmoid_backward(d_a1, net1), x[None], W1)
+    return dW1, db1, dW2, db2
+
+
+def _fc(**switches):
+    return lambda x, t, W1, b1, W2, b2: _fc_route(x, t, W1, b1, W2, b2, **switches)
+
+
+FC_MISTAKES = (
+    Mistake("no_output_sigma_prime",
+            "δ^(2) = y − t leaves out σ′(net^(2)): δ is ∂E/∂net, and the output passes through σ "
+            "(chapter 2, §3).",
+            _fc(out_prime=False)),
+    Mistake("no_hidden_sigma_prime",
+            "δ^(1) = W2ᵀ δ^(2) leaves out σ′(net^(1)): that is ∂E/∂a^(1); δ^(1) = "
+            "∂E/∂a^(1) ⊙ f′(net^(1)) (chapter 2, §4).",
+            _fc(hidden_prime=False)),
+    Mistake("sigma_prime_of_a",
+            "σ′ is evaluated at the activation a = σ(net), as σ(a)(1 − σ(a)); σ′(net) = a(1 − a) "
+            "(chapter 2, §3).",
+            _fc(prime_of="a")),
+    Mistake("sign",
+            "the sign is turned: E = ½‖y − t‖² gives ∂E/∂y = y − t, not t − y (chapter 2, §3).",
+            _fc(sign=-1.0)),
+    Mistake("transposed_dW",
+            "dW is a δᵀ, the transpose: ∂E/∂W = δ aᵀ has one row per unit of the layer, the "
+            "shape of W (chapter 2, §5).",
+            _fc(transpose=True)),
+)
+
+IMPLEMENTATIONS = [
+    Implementation(
+        key="ch02.implement",
+        name="my_fc_backward",
+        signature="my_fc_backward(x, t, W1, b1, W2, b2)",
+        returns=("dW1", "db1", "dW2", "db2"),
+        shapes={"dW1": "the shape of W1", "db1": "the shape of b1", "dW2": "the shape of W2",
+                "db2": "the shape of b2"},
+        cases=_fc_cases,
+        reference=_fc_reference,
+        mistakes=FC_MISTAKES,
+        question="Write the backward pass of chapter 2's two-layer sigmoid network for one sample: "
+                 "a1 = σ(W1 x + b1), y = σ(W2 a1 + b2), E = ½‖y − t‖², x (n_in,), t (n_out,), "
+                 "W1 (n_hidden, n_in), W2 (n_out, n_hidden). Return (dW1, db1, dW2, db2).",
+        hint="δ^(2) = (y − t) ⊙ σ′(net^(2)), δ^(1) = (W2ᵀ δ^(2)) ⊙ σ′(net^(1)); "
+             "∂E/∂W = δ aᵀ and ∂E/∂b = δ (chapter 2, §3–§5)",
+        solution=source(my_fc_backward),
+        seed=2,
+    ),
+]

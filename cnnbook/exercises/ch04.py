@@ -202,3 +202,90 @@ EXERCISES = [
         wrong=_q3_by_hand(),
     ),
 ]
+
+
+# --- ch04.implement: one map, one kernel, stride 1 ----------------------------------------
+
+from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
+from ._routes import conv_route                                             # noqa: E402
+from ._solutions import my_conv_backward_single, source                     # noqa: E402
+
+# (H, W, KH, KW): square first, then non-square maps and kernels, 1×1 and 1×K kernels.
+_SINGLE_SETTINGS = [(4, 4, 2, 2), (5, 5, 3, 3), (5, 4, 2, 2), (4, 6, 2, 3), (6, 5, 3, 2),
+                    (3, 3, 1, 1), (5, 7, 1, 3), (6, 6, 4, 4), (7, 5, 3, 3), (8, 6, 4, 2)]
+
+
+def _single_cases(rng):
+    settings = list(_SINGLE_SETTINGS)
+    while len(settings) < 22:
+        KH, KW = (int(k) for k in rng.integers(1, 5, size=2))
+        settings.append((int(rng.integers(KH, 9)), int(rng.integers(KW, 9)), KH, KW))
+    cases = []
+    for H, W, KH, KW in settings:
+        x = rng.normal(size=(H, W))
+        w = rng.normal(size=(KH, KW))
+        delta = rng.normal(size=(H - KH + 1, W - KW + 1))
+        cases.append(Case(describe(delta=delta, x=x, w=w), (delta, x, w)))
+    return cases
+
+
+def _single_reference(delta, x, w):
+    dx, dw, db = cb.conv2d_backward(delta[None, None], x[None, None], w[None, None])
+    return dx[0, 0], dw[0, 0], float(db[0])
+
+
+def _single(**switches):
+    def wrong(delta, x, w):
+        dx, dw, db = conv_route(delta[None, None], x[None, None], w[None, None], **switches)
+        return dx[0, 0], dw[0, 0], float(np.sum(db))
+    return wrong
+
+
+def _single_db_mean(delta, x, w):
+    dx, dw, _ = _single_reference(delta, x, w)
+    return dx, dw, float(delta.mean())
+
+
+SINGLE_MISTAKES = (
+    Mistake("no_rot180",
+            "δ is correlated with W itself, but every input pixel meets the kernel turned by "
+            "180°: pad δ with K − 1 zeros and correlate with rot180(W) (chapter 4, §5).",
+            _single(flip=False)),
+    Mistake("pad_one",
+            "δ is padded with one ring of zeros instead of K − 1 (chapter 4, §5).",
+            _single(ring="one")),
+    Mistake("no_padding",
+            "δ is not padded at all: the border pixels sit in fewer windows, and the zeros of "
+            "a K − 1 padding stand for the windows that do not exist (chapter 4, §5).",
+            _single(ring="P")),
+    Mistake("dw_convolution",
+            "dW turns δ by 180° — that is a convolution; ∂E/∂W = x ⋆ δ, the input "
+            "cross-correlated with δ, no flip (chapter 4, §6).",
+            _single(dw_flip=True)),
+    Mistake("db_mean",
+            "db is the mean of δ: the bias enters every output with weight 1, so "
+            "∂E/∂b = Σ δ_uv, the sum (chapter 4, §6).",
+            _single_db_mean),
+)
+
+IMPLEMENTATIONS = [
+    Implementation(
+        key="ch04.implement",
+        name="my_conv_backward_single",
+        signature="my_conv_backward_single(delta, x, w)",
+        returns=("dx", "dw", "db"),
+        numbers=("db",),
+        shapes={"dx": "the shape of x", "dw": "the shape of w"},
+        cases=_single_cases,
+        reference=_single_reference,
+        mistakes=SINGLE_MISTAKES,
+        question="Write the backward pass of net = x ⋆ w + b for one map x (H, W) and one kernel "
+                 "w (KH, KW), stride 1, no padding: given delta = δ = ∂E/∂net of shape "
+                 "(H − KH + 1, W − KW + 1), return (dx, dw, db) = (∂E/∂x, ∂E/∂W, ∂E/∂b), db a "
+                 "float.",
+        hint="every output net_uv adds δ_uv·w to the window it read (dx) and δ_uv·window to dW; "
+             "the bias is in every output (chapter 4, §5 and §6)",
+        solution=source(my_conv_backward_single),
+        seed=4,
+    ),
+]

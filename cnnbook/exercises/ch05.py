@@ -186,3 +186,85 @@ EXERCISES = [
         wrong=1 - 0.998,
     ),
 ]
+
+
+# --- ch05.implement: expanding δ ----------------------------------------------------------
+
+from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
+from ._routes import _expand                                                # noqa: E402
+from ._solutions import my_expand_sensitivity, source                       # noqa: E402
+
+# (L, K, S, P): exact divisions first, then remainders (L − K + 2P not divisible by S),
+# padding, K = 1 and S = 1; then random ones.
+_EXPAND_SETTINGS = [(5, 3, 2, 0), (7, 3, 2, 0), (6, 3, 2, 0), (8, 3, 3, 0), (5, 3, 2, 1),
+                    (6, 2, 2, 1), (9, 3, 3, 1), (7, 2, 3, 0), (8, 4, 3, 2), (6, 1, 2, 0),
+                    (5, 3, 1, 1), (10, 3, 4, 1)]
+
+
+def _expand_cases(rng):
+    settings = list(_EXPAND_SETTINGS)
+    while len(settings) < 24:
+        K = int(rng.integers(1, 5))
+        P = int(rng.integers(0, min(K, 3)))
+        settings.append((int(rng.integers(max(K, 3), 13)), K, int(rng.integers(2, 5)), P))
+    cases = []
+    for L, K, S, P in settings:
+        O = cb.output_size(L, K, S, P)
+        delta = rng.integers(1, 10, size=(O, O)) * rng.choice([-1.0, 1.0], size=(O, O))
+        cases.append(Case(describe(delta=delta, input_size=L, kernel_size=K, stride=S, padding=P),
+                          (delta, L, K, S, P)))
+    return cases
+
+
+def _expand_reference(delta, input_size, kernel_size, stride, padding):
+    size = input_size - kernel_size + 2 * padding + 1
+    return cb.expand_sensitivity(delta, stride, (size, size))
+
+
+def _expand_by(how, size=lambda L, K, P: L - K + 2 * P + 1):
+    def wrong(delta, input_size, kernel_size, stride, padding):
+        n = size(input_size, kernel_size, padding)
+        return _expand(delta, stride, (n, n), how)
+    return wrong
+
+
+EXPAND_MISTAKES = (
+    Mistake("smallest_size",
+            "the map is (O − 1)S + 1 wide, the smallest one δ fits in; it must be L − K + 2P + 1 "
+            "(the stride-1 output's side): when S does not divide L − K + 2P the last rows stay "
+            "as zeros (chapter 5, §3).",
+            _expand_by("smallest")),
+    Mistake("O_times_S",
+            "the map is O·S wide; the stride-1 output has L − K + 2P + 1 rows — O·S is too "
+            "large when S divides L − K + 2P and can be wrong otherwise (chapter 5, §3).",
+            _expand_by("times")),
+    Mistake("not_expanded",
+            "δ came back as it was: a stride-S layer skipped positions, and the expanded map puts "
+            "them back as zeros, δ[i, j] at (i·S, j·S) (chapter 5, §1).",
+            _expand_by("none")),
+    Mistake("blocks",
+            "δ[i, j] is copied into a whole S×S block; the positions the stride skipped get "
+            "zeros, and δ[i, j] goes to (i·S, j·S) only (chapter 5, §1).",
+            _expand_by("blocks")),
+)
+
+IMPLEMENTATIONS = [
+    Implementation(
+        key="ch05.implement",
+        name="my_expand_sensitivity",
+        signature="my_expand_sensitivity(delta, input_size, kernel_size, stride, padding)",
+        returns=("expanded",),
+        shapes={"expanded": "L − K + 2P + 1 on each side"},
+        cases=_expand_cases,
+        reference=_expand_reference,
+        mistakes=EXPAND_MISTAKES,
+        question="Write the expansion of a stride-S sensitivity map: delta (O, O), and ints L "
+                 "(input_size), K (kernel_size), S (stride), P (padding) of a square layer; return "
+                 "the stride-1 map of side L − K + 2P + 1 holding delta[i, j] at (i·S, j·S) and "
+                 "zeros elsewhere.",
+        hint="the stride-1 output has L − K + 2P + 1 rows; a stride-S layer kept every S-th of "
+             "them, starting at 0 (chapter 5, §1 and §3)",
+        solution=source(my_expand_sensitivity),
+        seed=5,
+    ),
+]

@@ -165,3 +165,110 @@ EXERCISES = [
         wrong=False,
     ),
 ]
+
+
+# --- ch06.implement: the whole convolution layer, backward --------------------------------
+
+from .. import conv2d as _conv2d, conv2d_backward as _conv2d_backward      # noqa: E402
+from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
+from ._routes import conv_route                                             # noqa: E402
+from ._solutions import my_conv2d_backward, source                          # noqa: E402
+
+# (N, C, F, H, W, KH, KW, S, P): the first cases are small and easy, the rest add one
+# difficulty each — stride, padding, remainders, non-square maps and kernels, channels,
+# filters and a batch; then random ones.
+_CONV_SETTINGS = [
+    (1, 1, 1, 5, 5, 3, 3, 1, 0), (1, 1, 1, 6, 5, 2, 3, 1, 0), (1, 1, 1, 5, 5, 3, 3, 2, 0),
+    (1, 1, 1, 6, 6, 3, 3, 2, 0), (1, 1, 1, 5, 4, 3, 2, 1, 1), (1, 2, 1, 5, 5, 3, 3, 1, 0),
+    (1, 1, 2, 5, 5, 2, 2, 1, 0), (2, 1, 1, 4, 5, 2, 2, 1, 0), (1, 3, 2, 7, 7, 3, 3, 2, 1),
+    (2, 2, 3, 7, 6, 3, 2, 3, 1), (2, 3, 2, 8, 7, 3, 3, 3, 2),
+]
+
+
+def _conv_cases(rng):
+    settings = list(_CONV_SETTINGS)
+    while len(settings) < 24:
+        KH, KW = (int(k) for k in rng.integers(1, 4, size=2))
+        P = int(rng.integers(0, 3))
+        H, W = (int(v) for v in rng.integers(max(KH, KW, 3), 9, size=2))
+        settings.append((int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)),
+                         H, W, KH, KW, int(rng.integers(1, 4)), P))
+    cases = []
+    for N, C, F, H, W, KH, KW, S, P in settings:
+        x = rng.normal(size=(N, C, H, W))
+        w = rng.normal(size=(F, C, KH, KW))
+        dout = rng.normal(size=_conv2d(x, w, stride=S, padding=P).shape)
+        cases.append(Case(describe(dout=dout, x=x, w=w, stride=S, padding=P),
+                          (dout, x, w, S, P)))
+    return cases
+
+
+def _conv_reference(dout, x, w, stride, padding):
+    return _conv2d_backward(dout, x, w, stride, padding)
+
+
+def _route(**switches):
+    return lambda dout, x, w, stride, padding: conv_route(dout, x, w, stride, padding, **switches)
+
+
+CONV_MISTAKES = (
+    Mistake("no_rot180",
+            "δ is correlated with W itself, but the full convolution needs the kernel turned: "
+            "pad δ with K − 1 zeros and correlate with rot180(W) (chapter 4, §5).",
+            _route(flip=False)),
+    Mistake("expanded_too_small",
+            "the stride-S δ was expanded to (O − 1)S + 1 instead of L − K + 2P + 1: when S does "
+            "not divide L − K + 2P the last rows and columns are lost (chapter 5, §3).",
+            _route(expand="smallest")),
+    Mistake("no_expansion",
+            "δ was not expanded: with stride S > 1 the skipped positions first get zeros back, "
+            "δ[u, v] going to (u·S, v·S) (chapter 5, §1).",
+            _route(expand="none")),
+    Mistake("pad_P",
+            "δ is padded by P instead of K − 1 (and not cropped) — right only when "
+            "P = (K − 1)/2 and S = 1: pad K − 1, correlate with rot180(W), then crop P "
+            "(chapter 5, §4).",
+            _route(ring="P", crop=False)),
+    Mistake("no_crop",
+            "the padding border was not cropped: the full correlation gives ∂E/∂ of the padded "
+            "input, and the P outer rings are padding, not inputs (chapter 5, §2).",
+            _route(crop=False)),
+    Mistake("dw_one_sample",
+            "dW holds one sample's gradient: a kernel is shared by every sample of the batch, "
+            "so their dW add up (+=, not =) (chapter 6, §7).",
+            _route(dw_batch="last")),
+    Mistake("dw_batch_mean",
+            "dW is averaged over the batch: the mean of the loss is already in δ, so dW adds "
+            "the samples' contributions (chapter 6, §7).",
+            _route(dw_batch="mean")),
+    Mistake("db_per_sample",
+            "db is summed over the positions but not over the batch: ∂E/∂b_q = Σ δ_q over all "
+            "samples and positions, shape (F,) (chapter 6, §4).",
+            _route(db_axes=(2, 3))),
+    Mistake("db_over_filters",
+            "db is summed over the wrong axes: one bias per filter q, so sum δ over the batch and "
+            "the positions (axes 0, 2, 3), keeping the filter axis (chapter 6, §4).",
+            _route(db_axes=(0, 1, 2))),
+)
+
+IMPLEMENTATIONS = [
+    Implementation(
+        key="ch06.implement",
+        name="my_conv2d_backward",
+        signature="my_conv2d_backward(dout, x, w, stride, padding)",
+        returns=("dx", "dw", "db"),
+        shapes={"dx": "the shape of x", "dw": "the shape of w", "db": "one entry per filter"},
+        cases=_conv_cases,
+        reference=_conv_reference,
+        mistakes=CONV_MISTAKES,
+        question="Write the backward pass of a whole convolution layer: dout = δ = ∂E/∂net "
+                 "(N, F, O_h, O_w), x (N, C, H, W), w (F, C, KH, KW), int stride S and padding P; "
+                 "return (dx, dw, db) = (∂E/∂a^(l−1), ∂E/∂W, ∂E/∂b).",
+        hint="for every sample, filter and channel: expand δ to L − K + 2P + 1, pad K − 1, "
+             "correlate with rot180(W[q, c]) and add into dx[r, c], then crop P; dW[q, c] adds "
+             "x_pad[r, c] ⋆ (expanded δ) over the batch; db sums δ over everything but the "
+             "filter (chapters 4–6)",
+        solution=source(my_conv2d_backward),
+        seed=6,
+    ),
+]

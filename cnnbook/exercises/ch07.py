@@ -154,3 +154,138 @@ EXERCISES = [
         wrong=0.8,
     ),
 ]
+
+
+# --- ch07.implement_max and ch07.implement_mean -------------------------------------------
+
+from .. import avg_pool2d as _avg_pool2d, max_pool2d as _max_pool2d         # noqa: E402
+from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
+from ._routes import avg_pool_route, max_pool_route                         # noqa: E402
+from ._solutions import my_avg_pool_backward, my_max_pool_backward, source  # noqa: E402
+
+# (N, C, H, W, K, S, ties): tiling windows first, then overlaps (S < K), gaps (S > K),
+# remainders, non-square maps, several channels, a batch; "ties" draws small integers so
+# that windows hold several equal maxima.
+_POOL_SETTINGS = [(1, 1, 4, 4, 2, 2, False), (1, 1, 6, 6, 3, 3, False), (1, 1, 5, 5, 3, 1, False),
+                  (1, 1, 4, 4, 2, 2, True), (1, 1, 5, 4, 2, 1, True), (1, 1, 7, 6, 3, 2, False),
+                  (1, 2, 5, 5, 2, 2, False), (2, 1, 5, 6, 2, 3, False), (2, 3, 7, 7, 3, 2, True),
+                  (1, 2, 6, 5, 3, 1, True), (2, 2, 8, 7, 4, 3, False), (1, 1, 6, 6, 2, 1, True)]
+
+
+def _pool_cases(rng, with_x):
+    settings = list(_POOL_SETTINGS)
+    while len(settings) < 24:
+        K = int(rng.integers(2, 5))
+        H, W = (int(v) for v in rng.integers(K, 10, size=2))
+        settings.append((int(rng.integers(1, 3)), int(rng.integers(1, 4)), H, W, K,
+                         int(rng.integers(1, 4)), bool(rng.integers(0, 2))))
+    cases = []
+    for N, C, H, W, K, S, ties in settings:
+        x = (rng.integers(0, 3, size=(N, C, H, W)).astype(float) if ties
+             else rng.normal(size=(N, C, H, W)))
+        dout = rng.normal(size=_max_pool2d(x, K, S).shape)
+        if with_x:
+            cases.append(Case(describe(dout=dout, x=x, kernel_size=K, stride=S)
+                              + (", ties" if ties else ""), (dout, x, K, S)))
+        else:
+            cases.append(Case(describe(dout=dout, x_shape=x.shape, kernel_size=K, stride=S),
+                              (dout, x.shape, K, S)))
+    return cases
+
+
+def _max_reference(dout, x, kernel_size, stride):
+    return max_pool2d_backward(dout, x, kernel_size, stride)
+
+
+def _mean_reference(dout, x_shape, kernel_size, stride):
+    return avg_pool2d_backward(dout, np.zeros(x_shape), kernel_size, stride)
+
+
+def _max(**switches):
+    return lambda dout, x, kernel_size, stride: max_pool_route(dout, x, kernel_size, stride,
+                                                               **switches)
+
+
+def _mean(**switches):
+    return lambda dout, x_shape, kernel_size, stride: avg_pool_route(dout, x_shape, kernel_size,
+                                                                     stride, **switches)
+
+
+MAX_MISTAKES = (
+    Mistake("copy_to_window",
+            "δ is copied to every cell of its window (seed 003's rule); only the maximum "
+            "changed the output, so only it receives δ (chapter 7, §1 and §5).",
+            _max(route="copy")),
+    Mistake("every_tied_maximum",
+            "δ goes to every tied maximum of a window; the forward pass took one cell, the first "
+            "maximum in row-major order, and only that cell receives δ (chapter 7, §2).",
+            _max(route="ties")),
+    Mistake("last_tied_maximum",
+            "a tie goes to the last maximum of the window; PyTorch (and cnnbook) give it to the "
+            "first in row-major order (np.argmax does) (chapter 7, §2).",
+            _max(route="last")),
+    Mistake("assign_not_add",
+            "with overlapping windows one cell can be the maximum of several windows: their δ's "
+            "add up (+=); = keeps only the last window's (chapter 7, §7).",
+            _max(add=False)),
+    Mistake("mean_share",
+            "that spreads δ/K² over the window — mean pooling's rule; max pooling routes the "
+            "whole δ to the maximum (chapter 7, §1 and §4).",
+            _max(route="share")),
+)
+
+MEAN_MISTAKES = (
+    Mistake("not_divided",
+            "δ is copied to every cell without dividing: the window's output is (1/K²)·Σ of its "
+            "cells, so each cell receives δ/K² (chapter 7, §4).",
+            _mean(divide=0)),
+    Mistake("divided_by_K",
+            "δ is divided by K; a K×K window has K² cells, so each receives δ/K² (chapter 7, §4).",
+            _mean(divide=1)),
+    Mistake("divided_by_S2",
+            "δ is divided by S², the stride squared; the mean is over the window's K² cells, "
+            "which differs from S² when windows overlap or leave gaps (chapter 7, §4 and §7).",
+            _mean(divide="S")),
+    Mistake("assign_not_add",
+            "with overlapping windows a cell lies in several windows and receives a share from "
+            "each: add (+=) — = keeps only the last window's share (chapter 7, §7).",
+            _mean(add=False)),
+)
+
+IMPLEMENTATIONS = [
+    Implementation(
+        key="ch07.implement_max",
+        name="my_max_pool_backward",
+        signature="my_max_pool_backward(dout, x, kernel_size, stride)",
+        returns=("dx",),
+        shapes={"dx": "the shape of x"},
+        cases=lambda rng: _pool_cases(rng, with_x=True),
+        reference=_max_reference,
+        mistakes=MAX_MISTAKES,
+        question="Write max pooling's backward pass: dout = δ (N, C, O_h, O_w), x (N, C, H, W), "
+                 "int window side K (kernel_size) and stride S (windows may overlap), no padding, "
+                 "floor sizes; a tie goes to the first maximum of the window in row-major order. "
+                 "Return dx = ∂E/∂x.",
+        hint="each window's δ goes to the cell that held its maximum (np.argmax gives the first), "
+             "and cells shared by overlapping windows add up (chapter 7, §1, §2 and §7)",
+        solution=source(my_max_pool_backward),
+        seed=71,
+    ),
+    Implementation(
+        key="ch07.implement_mean",
+        name="my_avg_pool_backward",
+        signature="my_avg_pool_backward(dout, x_shape, kernel_size, stride)",
+        returns=("dx",),
+        shapes={"dx": "x_shape"},
+        cases=lambda rng: _pool_cases(rng, with_x=False),
+        reference=_mean_reference,
+        mistakes=MEAN_MISTAKES,
+        question="Write mean (average) pooling's backward pass: dout = δ (N, C, O_h, O_w), the "
+                 "input's shape x_shape = (N, C, H, W), int window side K and stride S (windows "
+                 "may overlap), no padding, floor sizes. Return dx = ∂E/∂x.",
+        hint="the window's output is (1/K²)·Σ of its K² cells; overlapping windows add "
+             "(chapter 7, §4 and §7)",
+        solution=source(my_avg_pool_backward),
+        seed=72,
+    ),
+]

@@ -137,3 +137,110 @@ EXERCISES = [
         wrong=324,
     ),
 ]
+
+
+# --- ch08.implement: col2im, the adjoint of im2col ----------------------------------------
+
+from .. import output_size as _output_size                                  # noqa: E402
+from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
+from ._solutions import my_col2im, source                                   # noqa: E402
+
+# (N, C, H, W, KH, KW, S, P): the chapter's 4×4 grid first, then overlaps, stride, padding,
+# remainders, channels and a batch; then random ones.
+_COL_SETTINGS = [(1, 1, 4, 4, 2, 2, 1, 0), (1, 1, 5, 5, 3, 3, 1, 0), (1, 1, 5, 4, 2, 3, 1, 0),
+                 (1, 2, 4, 4, 2, 2, 1, 0), (2, 1, 4, 5, 2, 2, 1, 0), (1, 1, 6, 6, 2, 2, 2, 0),
+                 (1, 1, 5, 5, 3, 3, 2, 1), (1, 1, 7, 6, 3, 2, 2, 0), (2, 3, 6, 5, 3, 3, 1, 1),
+                 (2, 2, 7, 7, 3, 2, 3, 2)]
+
+
+def _col_cases(rng):
+    settings = list(_COL_SETTINGS)
+    while len(settings) < 24:
+        KH, KW = (int(k) for k in rng.integers(1, 4, size=2))
+        H, W = (int(v) for v in rng.integers(max(KH, KW, 3), 8, size=2))
+        settings.append((int(rng.integers(1, 3)), int(rng.integers(1, 4)), H, W, KH, KW,
+                         int(rng.integers(1, 4)), int(rng.integers(0, 3))))
+    cases = []
+    for N, C, H, W, KH, KW, S, P in settings:
+        OH, OW = _output_size(H, KH, S, P), _output_size(W, KW, S, P)
+        cols = rng.normal(size=(C * KH * KW, N * OH * OW))
+        cases.append(Case(describe(cols=cols, x_shape=(N, C, H, W), kernel_size=(KH, KW),
+                                   stride=S, padding=P), (cols, (N, C, H, W), (KH, KW), S, P)))
+    return cases
+
+
+def _col_reference(cols, x_shape, kernel_size, stride, padding):
+    return col2im(cols, x_shape, kernel_size, stride, padding)
+
+
+def _col_route(cols, x_shape, kernel_size, stride, padding, *, add=True, crop=True,
+               layout="cmn", divide=False):
+    N, C, H, W = x_shape
+    KH, KW = kernel_size
+    OH, OW = _output_size(H, KH, stride, padding), _output_size(W, KW, stride, padding)
+    if layout == "cmn":
+        blocks = cols.reshape(C, KH, KW, N, OH, OW)
+    else:                                          # rows read as (m, n, c)
+        blocks = cols.reshape(KH, KW, C, N, OH, OW).transpose(2, 0, 1, 3, 4, 5)
+    dx = np.zeros((N, C, H + 2 * padding, W + 2 * padding))
+    for i in range(OH):
+        for j in range(OW):
+            window = blocks[:, :, :, :, i, j].transpose(3, 0, 1, 2)
+            rows = slice(i * stride, i * stride + KH)
+            cols_ = slice(j * stride, j * stride + KW)
+            if add:
+                dx[:, :, rows, cols_] += window
+            else:
+                dx[:, :, rows, cols_] = window
+    if divide:
+        counts = participation_counts((H, W), kernel_size, stride, padding)
+        dx[:, :, padding:padding + H, padding:padding + W] /= np.maximum(counts, 1)
+    return dx[:, :, padding:padding + H, padding:padding + W].copy() if crop else dx
+
+
+def _col(**switches):
+    return lambda cols, x_shape, kernel_size, stride, padding: _col_route(
+        cols, x_shape, kernel_size, stride, padding, **switches)
+
+
+COL2IM_MISTAKES = (
+    Mistake("divide_by_counts",
+            "each pixel is divided by its participation count — that inverts im2col on its "
+            "image, but the backward pass needs the adjoint, which adds the copies "
+            "(chapter 8, §5).",
+            _col(divide=True)),
+    Mistake("assign_not_add",
+            "the entries are assigned (=) instead of added (+=): a pixel copied into several "
+            "columns keeps only the last copy's gradient (chapter 8, §4 and §5).",
+            _col(add=False)),
+    Mistake("no_crop",
+            "the padding border was not cropped: the result must have x's shape, and the P "
+            "outer rings are padding, not pixels (chapter 8, §4).",
+            _col(crop=False)),
+    Mistake("row_order",
+            "the rows of X_col were read in (m, n, c) order; im2col orders them (c, m, n) — "
+            "channel first, then kernel row and column (chapter 8, §3).",
+            _col(layout="mnc")),
+)
+
+IMPLEMENTATIONS = [
+    Implementation(
+        key="ch08.implement",
+        name="my_col2im",
+        signature="my_col2im(cols, x_shape, kernel_size, stride, padding)",
+        returns=("dx",),
+        shapes={"dx": "x_shape"},
+        cases=_col_cases,
+        reference=_col_reference,
+        mistakes=COL2IM_MISTAKES,
+        question="Write col2im, the adjoint of cb.im2col with the same arguments and layout: cols "
+                 "(C·KH·KW, N·OH·OW), rows ordered (c, m, n) and columns (r, u, v); x_shape = "
+                 "(N, C, H, W); kernel_size = (KH, KW); int stride S and padding P. Return the "
+                 "(N, C, H, W) array in which every entry of cols has been added to the pixel it "
+                 "was copied from.",
+        hint="reshape cols to (C, KH, KW, N, OH, OW), add window (u, v) into the padded map at "
+             "rows u·S … u·S + KH − 1 (+=, windows overlap), then crop P (chapter 8, §3–§5)",
+        solution=source(my_col2im),
+        seed=8,
+    ),
+]

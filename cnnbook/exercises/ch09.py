@@ -163,3 +163,99 @@ EXERCISES = [
         wrong=1,
     ),
 ]
+
+
+# --- ch09.implement: ∂E/∂logits of the batch-mean softmax cross-entropy -------------------
+
+from .. import softmax as _softmax                                          # noqa: E402
+from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
+from ._solutions import my_cross_entropy_backward, source                   # noqa: E402
+
+# (N, M, scale): one sample first, then a batch, many classes, and logits large enough that
+# an unshifted exp overflows.
+_CE_SETTINGS = [(1, 3, 1.0), (2, 4, 1.0), (4, 3, 2.0), (3, 5, 1.0), (5, 2, 1.0), (1, 6, 3.0),
+                (6, 4, 1.0), (3, 3, 1000.0), (4, 10, 5.0), (2, 7, 800.0)]
+
+
+def _ce_cases(rng):
+    settings = list(_CE_SETTINGS)
+    while len(settings) < 22:
+        settings.append((int(rng.integers(1, 7)), int(rng.integers(2, 8)),
+                         float(rng.choice([0.5, 1.0, 3.0]))))
+    cases = []
+    for N, M, scale in settings:
+        logits = scale * rng.normal(size=(N, M))
+        targets = rng.integers(0, M, size=N)
+        cases.append(Case(describe(logits=logits, targets=targets)
+                          + (f", logits up to {np.abs(logits).max():.0f}" if scale > 100 else ""),
+                          (logits, targets)))
+    return cases
+
+
+def _onehot(targets, M):
+    t = np.zeros((len(targets), M))
+    t[np.arange(len(targets)), targets] = 1.0
+    return t
+
+
+def _ce_reference(logits, targets):
+    return (_softmax(logits) - _onehot(targets, logits.shape[1])) / len(targets)
+
+
+def _ce_sum(logits, targets):
+    return _softmax(logits) - _onehot(targets, logits.shape[1])
+
+
+def _ce_diagonal(logits, targets):
+    p, t = _softmax(logits), _onehot(targets, logits.shape[1])
+    return (p - t) * (p - p ** 2) / len(targets)
+
+
+def _ce_unshifted(logits, targets):
+    e = np.exp(logits)
+    return (e / e.sum(axis=1, keepdims=True) - _onehot(targets, logits.shape[1])) / len(targets)
+
+
+def _ce_sign(logits, targets):
+    return -_ce_reference(logits, targets)
+
+
+CE_MISTAKES = (
+    Mistake("not_divided_by_batch",
+            "that is p − onehot(t) for each sample; the loss is the mean over the batch, so "
+            "∂E/∂logits is divided by N (chapter 9, §7).",
+            _ce_sum),
+    Mistake("diagonal_jacobian",
+            "that is seed 003's (p − t) ⊙ (p − p²), which keeps only the diagonal of the softmax "
+            "Jacobian; softmax and cross-entropy together give p − t (chapter 9, §7; chapter 11, §4).",
+            _ce_diagonal),
+    Mistake("overflow",
+            "exp of a large logit overflows (inf/inf = NaN): subtract each row's maximum before "
+            "exp — softmax does not change when every logit of a row moves by the same amount "
+            "(chapter 9, §7).",
+            _ce_unshifted),
+    Mistake("sign",
+            "the sign is turned: E = −log p_t grows when p_t falls, so ∂E/∂logits = (p − t)/N, "
+            "not (t − p)/N (chapter 9, §7).",
+            _ce_sign),
+)
+
+IMPLEMENTATIONS = [
+    Implementation(
+        key="ch09.implement",
+        name="my_cross_entropy_backward",
+        signature="my_cross_entropy_backward(logits, targets)",
+        returns=("dlogits",),
+        shapes={"dlogits": "the shape of logits"},
+        cases=_ce_cases,
+        reference=_ce_reference,
+        mistakes=CE_MISTAKES,
+        question="Write ∂E/∂logits of the batch-mean softmax cross-entropy "
+                 "E = −(1/N) Σ_r log p_r,t_r: logits (N, M) (N samples, M classes, logits may be "
+                 "large), targets (N,) integer classes. Return an (N, M) array.",
+        hint="p = softmax(logits) row by row (shift by the row's maximum first), minus the "
+             "one-hot targets, divided by N (chapter 9, §7)",
+        solution=source(my_cross_entropy_backward),
+        seed=9,
+    ),
+]

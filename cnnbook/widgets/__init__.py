@@ -33,6 +33,7 @@ StrideExplorer         stride_state         5          δ → expanded → padde
 DepthExplorer          depth_state          6          per-filter partial maps and their sum
 PoolingExplorer        pooling_state        7          max/mean routing of δ
 DigitExplorer          digit_state          10         a test digit, its prediction and ∂E/∂x
+TransposedExplorer     transposed_state     12         one input cell → the output cells it paints
 =====================  ===================  =========  ============================
 """
 from importlib import import_module
@@ -46,6 +47,7 @@ _WHERE = {
     "DepthExplorer": "depth", "depth_state": "depth",
     "PoolingExplorer": "pooling", "pooling_state": "pooling",
     "DigitExplorer": "digits", "digit_state": "digits",
+    "TransposedExplorer": "transposed", "transposed_state": "transposed",
 }
 
 __all__ = ["Explorer", *_WHERE]
