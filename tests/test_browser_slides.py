@@ -5,8 +5,8 @@
   nothing fails to load: no request leaves the file, no console error, every picture
   decodes, every slide's content fits its 1280×720 screen, the math is MathML and the
   speaker notes are there.
-* Chapter 5, cut for slides, runs in JupyterLab; its RISE slideshow (jupyterlab-rise)
-  starts on the title slide and steps to the stride explorer's slide. Screenshots of
+* Chapter 0, cut for slides, runs in JupyterLab; its RISE slideshow (jupyterlab-rise)
+  starts on the title slide and steps to the widget's slide. Screenshots of
   both are left in slides/screenshots/ (or $CNNBOOK_SCREENSHOTS), whose path is printed.
 
 Uses the JupyterLab and Chromium fixtures of tests/test_browser.py (same skip rules:
@@ -127,7 +127,14 @@ def test_the_deck_opens_offline_and_every_slide_loads(path, decks, browser):
 
 # -- RISE in JupyterLab --------------------------------------------------------------
 
-RISE_CHAPTER = "05_stride_expansion.ipynb"
+RISE_CHAPTER = "00_start_here.ipynb"       # short to run, and it has a widget
+
+
+def _first_widget_line():
+    """The first line of the chapter's first widget cell: how the test knows its slide."""
+    cells = slides.read_notebook(ROOT / "notebooks" / RISE_CHAPTER)["cells"]
+    cell = next(c for c in cells if slides.is_widget(c))
+    return slides._source(cell).strip().split("\n")[0]
 
 
 def _present(page):
@@ -138,8 +145,9 @@ def _present(page):
 
 @pytest.fixture
 def rise_page(browser, lab):
-    """A page on chapter 5 (cut for slides), every cell run in JupyterLab, then RISE."""
+    """A page on the chapter (cut for slides) in JupyterLab; the test runs it, then RISE."""
     shutil.copy(ROOT / "notebooks" / RISE_CHAPTER, lab.root / RISE_CHAPTER)
+    shutil.copy(ROOT / "notebooks" / "rise.css", lab.root / "rise.css")
     slides.cut_notebook(lab.root / RISE_CHAPTER)       # the committed cut, or the tool's
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.set_default_timeout(STEP)
@@ -169,50 +177,56 @@ def test_rise_slideshow_title_widget_slide_and_its_slider(rise_page, lab):
         # ... then starts RISE (View ▸ Render with RISE opens this page in a panel)
         page.goto(f"{lab.url}/rise/{RISE_CHAPTER}?activate=true")
         page.locator(".reveal .slides section.present").first.wait_for()
-        page.wait_for_function("() => document.querySelector('.reveal section.present')"
-                               ".innerText.includes('Chapter 5')")
+        title = slides._heading_text(slides.read_notebook(lab.root / RISE_CHAPTER)["cells"][0])
+        page.wait_for_function("t => document.querySelector('.reveal section.present')"
+                               ".innerText.toLowerCase().includes(t)", arg=title[:30].lower())
         page.screenshot(path=str(SCREENSHOTS / "rise-first-slide.png"))
+        widget_line = _first_widget_line()
         for _ in range(80):                          # → through slides and fragments
-            if "StrideExplorer(" in _present(page):
+            if widget_line in _present(page):
                 break
             page.keyboard.press("Space")
             page.wait_for_timeout(150)
         else:
-            raise AssertionError("stepped 80 times without reaching the explorer's slide")
+            raise AssertionError("stepped 80 times without reaching the widget's slide")
         present = page.locator(".reveal section.present").last
         picture = present.locator(".jp-OutputArea-output img").first
         picture.wait_for()
         assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+        # notebooks/rise.css caps pictures at the height the cut assumes
+        shown = picture.evaluate("img => img.getBoundingClientRect().height")
+        assert shown <= slides.IMAGE_MAX + 1, f"the picture is {shown} px tall on the slide"
         page.screenshot(path=str(SCREENSHOTS / "rise-widget-slide.png"))
         print(f"RISE screenshots: {SCREENSHOTS}")
 
-        # run the explorer's cell live on its slide, move the stride slider
+        # run the widget's cell live on its slide, then move its first slider
+        prompt = present.locator(".jp-InputPrompt").first
+        saved_prompt = prompt.inner_text()
         present.locator(".jp-CodeCell .jp-InputArea-editor").first.click()
         page.keyboard.press("Shift+Enter")
+        page.wait_for_function("([p, saved]) => p.innerText !== saved && !p.innerText.includes('*')",
+                               arg=[prompt.element_handle(), saved_prompt])
         box = present.locator(".widget-vbox").first
         try:
-            box.wait_for(timeout=15_000)
-            text_only = False
+            box.wait_for(timeout=5_000)
         except Exception:
-            output = present.locator(".jp-OutputArea-output").first.inner_text()
-            if not output.startswith("VBox("):
+            if not present.locator(".jp-OutputArea-output").first.inner_text().startswith("VBox("):
                 raise
-            text_only = True
+        text_only = box.count() == 0
         if not text_only:
-            _move_the_stride_slider(page, box)
+            _move_the_first_slider(page, box)
     if text_only:
         pytest.xfail(
             "jupyterlab-rise 0.43.1 (its newest release) shows an ipywidgets 8 widget "
             "as its text repr inside the slideshow (upstream jupyterlab-contrib/rise "
-            "issues 119 and 126): the slide shows the explorer's static picture; "
+            "issues 119 and 126): the slide shows the widget's static picture; "
             "the live explorer works in the notebook view (tests/test_browser.py)")
 
 
-def _move_the_stride_slider(page, box):
+def _move_the_first_slider(page, box):
     image = box.locator("img.widget-image")
     before = image.get_attribute("src")
-    handle = box.locator(".widget-slider").filter(
-        has=page.get_by_text("stride S", exact=True)).locator(".noUi-handle")
+    handle = box.locator(".widget-slider .noUi-handle").first
     handle.press("ArrowRight")
     page.wait_for_function("([img, src]) => img.src !== src",
                            arg=[image.element_handle(), before])

@@ -199,3 +199,13 @@ def test_an_override_that_matches_nothing_is_an_error(tmp_path):
                                "override": [{"match": "^no such cell", "slide_type": "skip"}]}}}
     _, cut = slides.cut_notebook(path, data)
     assert any("matches 0 cells" in p for p in cut.problems)
+
+
+def test_rise_and_the_deck_cap_pictures_at_the_height_the_rule_assumes():
+    import re
+    rise = (ROOT / "notebooks" / "rise.css").read_text(encoding="utf-8")
+    assert re.search(r"max-height:\s*(\d+)px", rise)[1] == str(slides.IMAGE_MAX)
+    assert f"max-height: {slides.IMAGE_MAX}px" in slides.DECK_CSS
+    for path in CHAPTERS:
+        assert slides.read_notebook(path).metadata.get("rise", {}).get("height") in (
+            None, slides.HEIGHT_TOTAL)
