@@ -24,7 +24,9 @@ The rules, in order (a cell's override in slides.toml wins):
     derivation unfolds), as long as it fits;
   * whatever does not fit on the slide so far continues on a subslide.
 If a chapter still has more than MAX_SLIDES slides, long text-only verification outputs,
-then long prose, then all text-only outputs are skipped, step by step, until it fits.
+then long prose (and ``###`` sections share screens), then all text-only outputs, then all prose without display math are
+skipped, step by step, until it fits; with fewer than MIN_SLIDES, the tallest screens are
+cut in two.
 
 The slide size rule (shared with tests/test_slides.py and the deck's CSS): a slide is
 1280×720 px; its content may be HEIGHT px tall; markdown text is TEXT_LINE px a line of
@@ -216,7 +218,8 @@ def _has_display_math(cell):
 
 def split_markdown(cell):
     """Parts of a markdown cell, each as tall as one slide allows, cut at blank lines
-    (never inside a $$ block, a table or a code fence). One part when it already fits."""
+    (never inside a $$ block or a code fence); a table taller than a slide is cut between
+    rows, its header repeated on each part. One part when the cell already fits."""
     text = _source(cell)
     if _markdown_height(text) + CELL_GAP <= HEIGHT:
         return [text]
@@ -234,7 +237,7 @@ def split_markdown(cell):
     if current:
         blocks.append("\n".join(current))
     parts, part = [], []
-    for block in blocks:
+    for block in [piece for b in blocks for piece in _split_table(b)]:
         trial = "\n\n".join(part + [block])
         if part and _markdown_height(trial) + CELL_GAP > HEIGHT:
             parts.append("\n\n".join(part))
@@ -244,6 +247,48 @@ def split_markdown(cell):
     if part:
         parts.append("\n\n".join(part))
     return parts
+
+
+def _split_table(block):
+    """A table taller than a slide, as several tables of consecutive rows, each with the
+    header repeated; a blockquote taller than a slide cut at its empty lines; any other
+    block as it is."""
+    lines = block.split("\n")
+    if all(l.startswith(">") for l in lines) and _markdown_height(block) + CELL_GAP > HEIGHT:
+        # a long blockquote ("Where the source goes wrong"): cut at its empty lines and
+        # before its list items, then packed into pieces that fit
+        segments, current = [], []
+        for line in lines:
+            if line.strip() == ">" or re.match(r"^>\s*([*-]|\d+\.)\s", line):
+                if current:
+                    segments.append(current)
+                current = [] if line.strip() == ">" else [line]
+            else:
+                current.append(line)
+        if current:
+            segments.append(current)
+        pieces, piece = [], []
+        for segment in segments:
+            if piece and _markdown_height("\n".join(piece + segment)) + CELL_GAP \
+                    > HEIGHT - 3 * TEXT_LINE:
+                pieces.append(piece)
+                piece = []
+            piece = piece + segment
+        pieces.append(piece)
+        return ["\n".join(p) for p in pieces if p]
+    is_table = len(lines) > 2 and all(l.lstrip().startswith("|") for l in lines) and \
+        re.match(r"^\|?\s*:?-{3,}", lines[1].strip())
+    if not is_table or _markdown_height(block) + CELL_GAP <= HEIGHT:
+        return [block]
+    header, pieces, rows = lines[:2], [], []
+    for row in lines[2:]:
+        if rows and _markdown_height("\n".join(header + rows + [row])) + CELL_GAP \
+                > HEIGHT - 3 * TEXT_LINE:
+            pieces.append("\n".join(header + rows))
+            rows = []
+        rows.append(row)
+    pieces.append("\n".join(header + rows))
+    return pieces
 
 
 def _new_markdown(text, base_id, k):
@@ -291,7 +336,7 @@ class Cut:
         cells = [c for c in self.nb["cells"] if "notes" not in c["metadata"].get(MARK, {})]
         cells = self._split(cells)
         overrides = self._overrides(cells)
-        for level in range(4):
+        for level in range(5):
             self.report = [line for line in self.report if line.startswith("split")]
             self._classify(cells, overrides, level)
             self._pack(cells, overrides)
@@ -350,7 +395,7 @@ class Cut:
                 exercises = bool(re.match(r"(\d+\.\s*)?(Exercises|练习)", section))
                 kind = "slide"
             elif level_h == 3 and not exercises:
-                kind = "subslide"
+                kind = "subslide" if level < 2 else "-"    # thinning: ### sections pack
             elif exercises:
                 kind = "skip"
             elif cell["cell_type"] == "code":
@@ -374,6 +419,8 @@ class Cut:
                     kind = "-"
                 elif level >= 2 and not _has_display_math(cell) and text.count("\n") > 6 \
                         and level_h is None and MARK not in cell["metadata"]:
+                    kind = "skip"
+                elif level >= 4 and not _has_display_math(cell) and level_h is None:
                     kind = "skip"
             else:
                 kind = "skip"                    # raw cells
@@ -610,8 +657,9 @@ def build_deck(path, out_dir):
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             cell["source"] = math_to_mathml(_source(cell), failures)
-        for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_MIME, None)   # no state: the picture stands in
+        if "outputs" in cell:                     # no widget state saved: the static
+            cell["outputs"] = [o for o in cell["outputs"]   # picture stands in, not the
+                               if WIDGET_MIME not in o.get("data", {})]  # widget's repr
     nb = nbformat.from_dict(nb)
     reveal = reveal_dir()
     config = Config()

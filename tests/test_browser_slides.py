@@ -81,6 +81,7 @@ def test_the_deck_opens_offline_and_every_slide_loads(path, decks, browser):
     assert failures == [], f"math that latex2mathml could not convert: {failures}"
     html = deck.read_text(encoding="utf-8")
     assert "<math" in html, "no MathML in the deck"
+    assert "VBox(children=" not in html, "a widget shown as its text repr, not its picture"
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.set_default_timeout(STEP)
     url = deck.as_uri()

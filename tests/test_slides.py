@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import re
 import shutil
 import struct
 import zlib
@@ -34,20 +35,37 @@ def _cells(path):
     return json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
 
 
+def _lines(text):
+    """Markdown as its non-blank lines, where a table header that a split repeated (and
+    its rule line) and an empty quote line (where a long quote was cut) are dropped."""
+    lines, headers = [], set()
+    raw = [line for line in text.split("\n") if line.strip() and line.strip() != ">"]
+    for k, line in enumerate(raw):
+        rule = k + 1 < len(raw) and re.match(r"^\|?\s*:?-{3,}", raw[k + 1].strip())
+        if line.lstrip().startswith("|") and rule:
+            if line in headers:
+                raw[k + 1] = ""                      # its rule line goes with it
+                continue
+            headers.add(line)
+        if line:
+            lines.append(line)
+    return [line for line in lines if line]
+
+
 def _content(cells):
     """What a reader sees, cut-independent: code cells (source, outputs) in order, and the
-    markdown between them as one text with blank lines normalised."""
+    markdown between them as its lines (see _lines)."""
     out, text = [], []
     for cell in cells:
         if "notes" in cell["metadata"].get(slides.MARK, {}):
             continue
         if cell["cell_type"] == "markdown":
-            text.append(slides._source(cell).strip())
+            text.append(slides._source(cell))
         else:
-            out.append(("md", "\n\n".join(text)))
+            out.append(("md", _lines("\n".join(text))))
             text = []
             out.append((cell["cell_type"], slides._source(cell), json.dumps(cell.get("outputs"))))
-    out.append(("md", "\n\n".join(text)))
+    out.append(("md", _lines("\n".join(text))))
     return out
 
 
@@ -183,6 +201,18 @@ def test_the_size_rule_counts_lines_and_image_heights(tmp_path):
     assert any("no speaker notes" in p for p in problems)
 
 
+def test_a_tall_table_is_split_between_rows_with_its_header_repeated():
+    header = "| a | b |\n|---|---|"
+    rows = [f"| row {k} | " + "word " * 30 + "|" for k in range(40)]
+    text = "Lead-in.\n\n" + header + "\n" + "\n".join(rows)
+    parts = slides.split_markdown(_md(text))
+    assert len(parts) > 2
+    assert all(p.startswith(header) for p in parts[1:])
+    assert _lines("\n\n".join(parts)) == _lines(text)
+    assert [r for p in parts for r in p.split("\n") if r.startswith("| row")] == rows
+    assert all(slides._markdown_height(p) + slides.CELL_GAP <= slides.HEIGHT for p in parts)
+
+
 def test_a_long_markdown_cell_is_split_at_blank_lines_and_keeps_its_text():
     text = "\n\n".join(f"Paragraph {k}: " + "word " * 60 for k in range(12))
     parts = slides.split_markdown(_md(text))
@@ -202,7 +232,6 @@ def test_an_override_that_matches_nothing_is_an_error(tmp_path):
 
 
 def test_rise_and_the_deck_cap_pictures_at_the_height_the_rule_assumes():
-    import re
     rise = (ROOT / "notebooks" / "rise.css").read_text(encoding="utf-8")
     assert re.search(r"max-height:\s*(\d+)px", rise)[1] == str(slides.IMAGE_MAX)
     assert f"max-height: {slides.IMAGE_MAX}px" in slides.DECK_CSS
