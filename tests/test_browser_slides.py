@@ -5,6 +5,8 @@
   nothing fails to load: no request leaves the file, no console error, every picture
   decodes, every slide's content fits its 1280×720 screen, the math is MathML and the
   speaker notes are there.
+* `make lab`'s JupyterLab (its options and the venv's overrides.json) shows a new user
+  no news prompt.
 * Chapter 0, cut for slides, runs in JupyterLab; its RISE slideshow (jupyterlab-rise)
   starts on the title slide and steps to the widget's slide. Screenshots of
   both are left in slides/screenshots/ (or $CNNBOOK_SCREENSHOTS), whose path is printed.
@@ -232,3 +234,68 @@ def _move_the_first_slider(page, box):
     page.wait_for_function("([img, src]) => img.src !== src",
                            arg=[image.element_handle(), before])
     page.screenshot(path=str(SCREENSHOTS / "rise-widget-moved.png"))
+
+
+# -- make lab: no news prompt ----------------------------------------------------------
+
+def _make_lab_flags():
+    """The JupyterLab options of the Makefile's `lab` target."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    line = next(l for l in text.splitlines() if "jupyter lab --notebook-dir" in l)
+    return [word for word in line.split() if word.startswith("--LabApp.")]
+
+
+def test_make_lab_opens_without_the_news_prompt(browser, tmp_path):
+    """JupyterLab as `make lab` starts it (the venv's overrides.json from binder/, the
+    Makefile's options), with a new user's empty settings: no toast asks about news."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert overrides.is_file() and overrides.read_text() == \
+        (ROOT / "binder" / "overrides.json").read_text(), \
+        f"{overrides} is not binder/overrides.json: make venv installs it"
+    flags = _make_lab_flags()
+    assert "--LabApp.news_url=None" in flags
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, **{name: str(tmp_path / folder) for name, folder in (
+        ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython"))})
+    env.pop("JUPYTER_TOKEN", None)
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               "--IdentityProvider.token=", f"--ServerApp.root_dir={ROOT / 'notebooks'}"] + flags
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    server = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    context = browser.new_context()
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, "JupyterLab exited"
+                time.sleep(0.2)
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/lab")
+        page.locator(".jp-Launcher").first.wait_for(timeout=STEP * 2)
+        page.wait_for_timeout(5000)        # the prompt, when it comes, comes within a second
+        toasts = page.locator(".jp-Notification-Toast, .Toastify__toast").all_inner_texts()
+        assert not [t for t in toasts if "news" in t.lower()], toasts
+    finally:
+        context.close()
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
