@@ -9,8 +9,10 @@
 of ``.ci/slides.toml`` and inserts that file's speaker notes as cells of type ``notes``.
 It touches nothing else of a cell (source, outputs, tags) except two things it owns:
 ``metadata.jupyter.source_hidden`` (long code shown by its output only) and the split of a
-markdown cell too tall for one slide into several cells at its blank lines (the notebook
-reads exactly as before). Running it twice gives the same file.
+markdown cell into several cells: before each ``##``/``###`` heading it holds after its
+first line, and, where a part is still too tall for one slide, at its blank lines, between
+a tall table's rows (header repeated) or a long quote's items (the notebook reads as
+before). Running it twice gives the same file.
 
 The rules, in order (a cell's override in slides.toml wins):
   * the title cell (``# …``) and every ``## …`` heading start a slide; ``### …`` a subslide;
@@ -23,10 +25,11 @@ The rules, in order (a cell's override in slides.toml wins):
   * a markdown cell with display math that follows others on a slide is a fragment (the
     derivation unfolds), as long as it fits;
   * whatever does not fit on the slide so far continues on a subslide.
-If a chapter still has more than MAX_SLIDES slides, long text-only verification outputs,
-then long prose (and ``###`` sections share screens), then all text-only outputs, then all prose without display math are
-skipped, step by step, until it fits; with fewer than MIN_SLIDES, the tallest screens are
-cut in two.
+If a chapter still has more than MAX_SLIDES slides, it is thinned step by step until it
+fits: long text-only verification outputs skipped; long prose skipped and ``###``
+subsections share screens; all text-only outputs skipped; all prose without display
+math skipped; every ``###`` subsection after a section's first two skipped. With fewer
+than MIN_SLIDES, the tallest screens are cut in two.
 
 The slide size rule (shared with tests/test_slides.py and the deck's CSS): a slide is
 1280×720 px; its content may be HEIGHT px tall; markdown text is TEXT_LINE px a line of
@@ -217,10 +220,13 @@ def _has_display_math(cell):
 
 
 def split_markdown(cell):
-    """Parts of a markdown cell, each as tall as one slide allows, cut at blank lines
-    (never inside a $$ block or a code fence); a table taller than a slide is cut between
+    """Parts of a markdown cell: one per ##/### section it holds, and each as tall as one
+    slide allows, cut at blank lines (never inside a $$ block or a code fence); a table taller than a slide is cut between
     rows, its header repeated on each part. One part when the cell already fits."""
     text = _source(cell)
+    sections = _split_at_headings(text)
+    if len(sections) > 1:
+        return [part for section in sections for part in split_markdown({"source": section})]
     if _markdown_height(text) + CELL_GAP <= HEIGHT:
         return [text]
     blocks, current, fence, math_open = [], [], False, False
@@ -247,6 +253,25 @@ def split_markdown(cell):
     if part:
         parts.append("\n\n".join(part))
     return parts
+
+
+def _split_at_headings(text):
+    """A cell that holds several sections (a ##/### heading after its first line), cut
+    before each such heading: every section can start its own slide."""
+    lines, pieces, current, fence = text.split("\n"), [], [], False
+    for k, line in enumerate(lines):
+        if line.strip().startswith("```"):
+            fence = not fence
+        starts = (not fence and re.match(r"^#{2,3}\s", line) and current
+                  and not lines[k - 1].strip() and any(l.strip() for l in current))
+        if starts:
+            while current and not current[-1].strip():
+                current.pop()
+            pieces.append("\n".join(current))
+            current = []
+        current.append(line)
+    pieces.append("\n".join(current))
+    return pieces
 
 
 def _split_table(block):
@@ -336,7 +361,7 @@ class Cut:
         cells = [c for c in self.nb["cells"] if "notes" not in c["metadata"].get(MARK, {})]
         cells = self._split(cells)
         overrides = self._overrides(cells)
-        for level in range(5):
+        for level in range(6):
             self.report = [line for line in self.report if line.startswith("split")]
             self._classify(cells, overrides, level)
             self._pack(cells, overrides)
@@ -386,11 +411,18 @@ class Cut:
     def _classify(self, cells, overrides, level):
         section = None                       # None before the first ##, else its title
         exercises = False
+        subsection = -1                      # index of the ### subsection in its section
         for i, cell in enumerate(cells):
             level_h = _heading_level(cell)
             text = _source(cell)
             kind, hide = "-", False
             if level_h is not None and level_h <= 2:
+                subsection = -1
+            elif level_h == 3:
+                subsection += 1
+            if level >= 5 and subsection >= 2 and not exercises:
+                kind = "skip"                    # thinning: two ### subsections a section
+            elif level_h is not None and level_h <= 2:
                 section = _heading_text(cell)
                 exercises = bool(re.match(r"(\d+\.\s*)?(Exercises|练习)", section))
                 kind = "slide"
