@@ -1,7 +1,9 @@
 # cnnbook — two commands: `make lab` and `make test`. Each sets itself up.
 #   make lab                      JupyterLab on notebooks/ (LAB_ARGS=--no-browser on a server)
 #   make test                     every test: unit tests, then nbval on notebooks/
-#   make test-browser             the widgets in JupyterLab + headless Chromium
+#   make test-browser             the widgets and the slides in JupyterLab + headless Chromium
+#   make slides                   one offline reveal.js deck per chapter into slides/
+#   make slides-cut [NB=…]        (re)write the chapters' slideshow metadata and speaker notes
 #   make venv                     only create .venv and install requirements.lock + cnnbook
 #   make lock [UPGRADE=1]         refresh requirements*.lock from requirements*.txt (PyPI)
 #   make execute [NB=notebooks/03_convolution_forward.ipynb]
@@ -22,13 +24,14 @@ UV_VERSION ?= 0.13.9
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cnnbook-installed
 BROWSER_STAMP := $(VENV)/.cnnbook-browser-installed
+SLIDES_STAMP := $(VENV)/.cnnbook-slides-installed
 # JupyterLab refuses to start as root (containers, CI machines) unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo --allow-root)
 # JupyterLab's settings for this course (no news prompt, no update check), installed
 # as the venv's overrides.json; binder/postBuild installs the same file on a hub.
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: venv lab test test-browser lock execute figures bench clean
+.PHONY: venv lab test test-browser slides slides-cut lock execute figures bench clean
 
 venv: $(STAMP)
 
@@ -53,15 +56,32 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --nbval @tests/nbval.args -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
 
 # The widgets end to end: JupyterLab runs chapters 5 and 7, headless Chromium moves their
-# sliders (tests/test_browser.py). Needs Debian's Chromium (apt-get install chromium);
-# Playwright (requirements-browser.lock) is installed here, never into `make lab`'s path.
+# sliders (tests/test_browser.py); the decks and the RISE slideshow (tests/test_browser_slides.py).
+# Needs Debian's Chromium (apt-get install chromium); Playwright (requirements-browser.lock)
+# is installed here, never into `make lab`'s path.
 $(BROWSER_STAMP): $(STAMP) requirements-browser.lock
 	@echo "installing the browser-test requirements into $(VENV) ..."
 	$(BIN)/python -m pip install --quiet --quiet -r requirements-browser.lock
 	@touch $@
 
-test-browser: $(BROWSER_STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/test_browser.py $(PYTEST_ARGS)
+test-browser: $(BROWSER_STAMP) $(SLIDES_STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/test_browser.py \
+	  tests/test_browser_slides.py $(PYTEST_ARGS)
+
+# The offline decks: reveal.js from sphinx-revealjs (requirements-slides.lock), the
+# chapters' committed outputs (widgets as their static pictures), no network.
+$(SLIDES_STAMP): $(STAMP) requirements-slides.lock
+	@echo "installing the slide-building requirements into $(VENV) ..."
+	$(BIN)/python -m pip install --quiet --quiet -r requirements-slides.lock
+	@touch $@
+
+slides: $(SLIDES_STAMP)
+	$(BIN)/python .ci/slides.py build --out slides $(NB)
+
+# Cut the chapters into slides (cell metadata + speaker-notes cells from .ci/slides.toml).
+# Idempotent; re-execute nothing (only metadata and notes cells change).
+slides-cut: $(STAMP)
+	$(BIN)/python .ci/slides.py cut $(NB)
 
 # Refresh the locks from requirements*.txt against PyPI alone (whatever this machine's
 # pip is configured with), for every platform, Python 3.11 as on CI. Versions already
@@ -87,5 +107,5 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis slides
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
