@@ -264,13 +264,13 @@ def pool_case(rng, kind, N, C, H, K, stride, ref_n=2, relu=False):
 
 
 def _find_digits_network():
-    """``(make_network(seed), batch_size, lr, layers module)`` or a string saying what is missing."""
+    """``(make_network(seed), batch_size, lr, nn module)`` or a string saying what is missing."""
     try:
-        import cnnbook.layers as layers
+        import cnnbook.nn as layers
     except Exception as err:
-        return f"cnnbook.layers is not importable ({type(err).__name__}: {err})"
+        return f"cnnbook.nn is not importable ({type(err).__name__}: {err})"
     make = None
-    for module_name in ("cnnbook.training", "cnnbook.layers"):
+    for module_name in ("cnnbook.training",):
         try:
             module = __import__(module_name, fromlist=["digits_network"])
         except Exception:
@@ -279,10 +279,10 @@ def _find_digits_network():
         if make is not None:
             break
     if make is None:
-        return "no digits_network(seed) in cnnbook.training or cnnbook.layers"
-    missing = [n for n in ("SoftmaxCrossEntropy", "Adam", "Conv2D", "Dense") if not hasattr(layers, n)]
+        return "no digits_network(seed) in cnnbook.training"
+    missing = [n for n in ("CrossEntropyLoss", "Adam", "Conv2d", "Linear") if not hasattr(layers, n)]
     if missing:
-        return f"cnnbook.layers lacks {', '.join(missing)}"
+        return f"cnnbook.nn lacks {', '.join(missing)}"
     batch, lr = 32, 2e-3
     try:
         from cnnbook.training import DEFAULTS
@@ -298,20 +298,20 @@ def _torch_copy(model, layers, dtype):
     out = []
     for layer in model:
         kind = type(layer).__name__
-        if kind in ("Conv2D", "Dense"):
-            w = layer.params["weight"]
-            if kind == "Conv2D":
+        if kind in ("Conv2d", "Linear"):
+            w = layer.weight.data
+            if kind == "Conv2d":
                 m = nn.Conv2d(w.shape[1], w.shape[0], w.shape[2:], layer.stride, layer.padding,
-                              bias="bias" in layer.params)
+                              bias=layer.bias is not None)
             else:
-                m = nn.Linear(w.shape[1], w.shape[0], bias="bias" in layer.params)
+                m = nn.Linear(w.shape[1], w.shape[0], bias=layer.bias is not None)
             with torch.no_grad():
                 m.weight.copy_(torch.tensor(w))
-                if "bias" in layer.params:
-                    m.bias.copy_(torch.tensor(layer.params["bias"]))
+                if layer.bias is not None:
+                    m.bias.copy_(torch.tensor(layer.bias.data))
             out.append(m)
-        elif kind in ("MaxPool2D", "AvgPool2D"):
-            pool = nn.MaxPool2d if kind == "MaxPool2D" else nn.AvgPool2d
+        elif kind in ("MaxPool2d", "AvgPool2d"):
+            pool = nn.MaxPool2d if kind == "MaxPool2d" else nn.AvgPool2d
             out.append(pool(layer.kernel_size, layer.stride, layer.padding))
         elif kind in ("ReLU", "Sigmoid", "Tanh", "Flatten"):
             out.append(getattr(nn, kind)())
@@ -323,25 +323,25 @@ def _torch_copy(model, layers, dtype):
 def _reference_forward(layer, a):
     """The layer's forward pass with the reference twin, or None if it has none."""
     kind = type(layer).__name__
-    if kind == "Conv2D":
-        return cb.conv2d_reference(a, layer.params["weight"], layer.params.get("bias"),
+    if kind == "Conv2d":
+        return cb.conv2d_reference(a, layer.weight.data, None if layer.bias is None else layer.bias.data,
                                    layer.stride, layer.padding)
-    if kind in ("MaxPool2D", "AvgPool2D"):
-        f = cb.max_pool2d_reference if kind == "MaxPool2D" else cb.avg_pool2d_reference
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        f = cb.max_pool2d_reference if kind == "MaxPool2d" else cb.avg_pool2d_reference
         return f(a, layer.kernel_size, layer.stride, layer.padding)
     return None
 
 
 def _reference_backward(layer, d, a):
-    """The layer's backward pass with the reference twin (gradients into ``layer.grads``)."""
+    """The layer's backward pass with the reference twin (gradients added into ``.grad``)."""
     kind = type(layer).__name__
-    if kind == "Conv2D":
-        dx, dw, db = cb.conv2d_backward_reference(d, a, layer.params["weight"], layer.stride, layer.padding)
-        layer.grads["weight"][...] = dw
-        if "bias" in layer.grads:
-            layer.grads["bias"][...] = db
+    if kind == "Conv2d":
+        dx, dw, db = cb.conv2d_backward_reference(d, a, layer.weight.data, layer.stride, layer.padding)
+        layer.weight.grad += dw
+        if layer.bias is not None:
+            layer.bias.grad += db
         return dx
-    f = cb.max_pool2d_backward_reference if kind == "MaxPool2D" else cb.avg_pool2d_backward_reference
+    f = cb.max_pool2d_backward_reference if kind == "MaxPool2d" else cb.avg_pool2d_backward_reference
     return f(d, a, layer.kernel_size, layer.stride, layer.padding)
 
 
@@ -352,6 +352,7 @@ def _reference_step(model, loss, optimizer, xb, yb):
     ``max_pool2d_reference`` / … (and their backward) where the layer would call the
     fast function; the other layers run as they are.
     """
+    optimizer.zero_grad()
     inputs, twin, a = [], [], xb
     for layer in model:
         inputs.append(a)
@@ -373,18 +374,19 @@ def training_case(rng):
     xb = rng.uniform(0.0, 1.0, size=(batch, 1, 8, 8))
     yb = rng.integers(0, 10, size=batch)
 
-    model, loss = make(0), layers.SoftmaxCrossEntropy()
-    optimizer = layers.Adam(model, lr=lr)
+    model, loss = make(0), layers.CrossEntropyLoss()
+    optimizer = layers.Adam(model.parameters(), lr=lr)
 
     def fast():
+        optimizer.zero_grad()
         loss.forward(model.forward(xb), yb)
         model.backward(loss.backward())
         optimizer.step()
 
     impls = [Impl("cnnbook", fast)]
     if not ARGS.no_reference:
-        r_model, r_loss = make(0), layers.SoftmaxCrossEntropy()
-        r_opt = layers.Adam(r_model, lr=lr)
+        r_model, r_loss = make(0), layers.CrossEntropyLoss()
+        r_opt = layers.Adam(r_model.parameters(), lr=lr)
         ref_n = 4
         impls.append(Impl("reference", lambda: _reference_step(r_model, r_loss, r_opt, xb[:ref_n], yb[:ref_n]),
                           scale=batch / ref_n, repeats=5,

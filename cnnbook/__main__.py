@@ -2,11 +2,15 @@
 
 ::
 
-    python -m cnnbook train [--data digits|DIR] [--epochs N] [--seed S] [--batch-size B]
+    python -m cnnbook train [--data digits|DIR] [--epochs N] [--seed S] [--seeds N] [--batch-size B]
     python -m cnnbook figures [options of cnnbook.figures]
 
-``train`` trains the network for the data (``cnnbook.training.train_network``) with
-a progress bar on stderr and ends with the line ``test accuracy: 0.xxxx`` on stdout.
+``train`` trains the network for the data (``cnnbook.training.train_network``: 80 % of
+the training images fitted, 20 % held back for validation) with a progress bar on
+stderr when tqdm is installed, then measures the test set once and ends with the line
+``test accuracy: 0.xxxx`` on stdout. ``--seeds N`` repeats the whole recipe for the
+seeds S, S+1, …, S+N−1 (``cnnbook.training.seed_study``: for the digits a new
+train/test split each time) and ends with ``test accuracy: mean ± std (…)``.
 ``--data digits`` (the default) uses scikit-learn's bundled 8×8 digits; a folder
 holding the four MNIST IDX files trains LeNet-5 on them. ``figures`` regenerates
 ``figures/`` (``cnnbook.figures.main``).
@@ -70,6 +74,9 @@ def build_parser():
                        help="passes over the training set (default: 20 for digits, 5 for MNIST)")
     train.add_argument("--seed", type=_seed, default=0, metavar="S",
                        help="seed of the initial weights, batch order and shifts (default: 0)")
+    train.add_argument("--seeds", type=_positive_int, default=1, metavar="N",
+                       help="repeat the run for N seeds (S, S+1, …) and report the test accuracy as "
+                            "mean ± standard deviation (default: 1)")
     train.add_argument("--batch-size", type=_positive_int, metavar="B",
                        help="images per gradient step (default: 32 for digits, 64 for MNIST)")
 
@@ -87,10 +94,13 @@ def _fail(message):
 
 def _train(args):
     from .data import DataError, load_digits, load_mnist
-    from .training import network_for, one_blas_thread, train_network
+    from .training import network_for, one_blas_thread, seed_study
+
+    def load(seed):
+        return load_digits(seed=seed) if args.data == "digits" else load_mnist(args.data)
 
     try:
-        data = load_digits() if args.data == "digits" else load_mnist(args.data)
+        data = load(args.seed)
         network_for(data.x_train.shape[1:])  # fail before training if no network fits
     except DataError as err:
         missing = args.data != "digits" and not Path(args.data).exists()
@@ -99,15 +109,32 @@ def _train(args):
     except (ImportError, OSError, ValueError) as err:
         return _fail(" ".join(str(err).split()))
     name = "digits" if args.data == "digits" else args.data
-    (_, c, h, w) = data.x_train.shape
-    print(f"{name}: {len(data.y_train)} training and {len(data.y_test)} test images, {c}×{h}×{w}")
+    (n_train, c, h, w), n_test = data.x_train.shape, len(data.y_test)
+    n_val = round(0.2 * n_train)
+    print(f"{name}: {n_train} training images ({n_train - n_val} fitted, {n_val} for validation) "
+          f"and {n_test} test images, {c}×{h}×{w}")
+    seeds = range(args.seed, args.seed + args.seeds)
+
+    def report(run):
+        if args.seeds > 1:
+            print(f"seed {run.seed}: validation accuracy {run.val_accuracy:.4f}, "
+                  f"test accuracy {run.test_accuracy:.4f} ({run.seconds:.1f} s)", flush=True)
+
+    loaded = {args.seed: data}   # the first data set is already in memory
     start = time.perf_counter()
-    with one_blas_thread():
-        _, history = train_network(data, epochs=args.epochs, batch_size=args.batch_size,
-                                   seed=args.seed, progress=True)
-    print(f"trained {history.epochs} epochs in {time.perf_counter() - start:.1f} s, "
-          f"final training loss {history.loss[-1]:.4f}")
-    print(f"test accuracy: {history.test_accuracy[-1]:.4f}")
+    try:
+        with one_blas_thread():
+            study = seed_study(seeds, load=lambda s: loaded.pop(s, None) or load(s), progress=True,
+                               report=report, epochs=args.epochs, batch_size=args.batch_size)
+    except (ImportError, OSError, ValueError) as err:  # DataError is a ValueError
+        return _fail(" ".join(str(err).split()))
+    runs = len(study.runs)
+    print(f"trained {runs} network{'s' if runs > 1 else ''} in {time.perf_counter() - start:.1f} s")
+    if args.seeds == 1:
+        print(f"validation accuracy: {study.runs[0].val_accuracy:.4f}")
+        print(f"test accuracy: {study.runs[0].test_accuracy:.4f}")
+    else:
+        print(f"test accuracy: {study.summary()}")
     return 0
 
 
@@ -115,10 +142,13 @@ def _figures(argv):
     try:
         from . import figures
     except ModuleNotFoundError as err:
-        if err.name != f"{__package__}.figures":
-            raise
-        return _fail("cnnbook.figures is not available in this installation")
-    rc = figures.main(list(argv))
+        if err.name == f"{__package__}.figures":
+            return _fail("cnnbook.figures is not available in this installation")
+        return _fail(f"figures need the package {err.name!r}, which is not installed "
+                     f"(pip install {err.name})")
+    except ImportError as err:
+        return _fail(f"figures cannot start: {' '.join(str(err).split())}")
+    rc = figures.main(list(argv), prog=f"{PROG} figures")
     return 0 if rc is None else int(rc)
 
 

@@ -28,7 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Dataset", "DataError", "load_digits", "load_mnist", "read_idx", "MNIST_FILES"]
+__all__ = ["Dataset", "DataError", "load_digits", "load_mnist", "read_idx", "MNIST_FILES",
+           "validation_split"]
 
 
 class DataError(ValueError):
@@ -72,6 +73,42 @@ def load_digits(test_size=0.2, seed=0):
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_size, stratify=y, random_state=seed)
     return Dataset(np.ascontiguousarray(x_train), y_train, np.ascontiguousarray(x_test), y_test)
+
+
+# --- a validation split -----------------------------------------------------------------
+
+def validation_split(x, y, fraction=0.2, seed=0):
+    """Split a training set into ``(x_fit, y_fit), (x_val, y_val)``, stratified and seeded.
+
+    ``round(fraction · N)`` images go to the validation set, each class keeping its share
+    (to within one image): the images are shuffled with ``np.random.default_rng(seed)``,
+    grouped by class (stable sort of the labels), and every (1/fraction)-th position of
+    that list, from a random offset, is taken — systematic sampling, so every class is
+    cut in the same proportion. The validation set is for curves and choices (epochs,
+    learning rate); the test set stays untouched until the end.
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim < 1 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"validation_split needs N images and N labels, got shapes {x.shape} and {y.shape}")
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, (int, float, np.floating)) \
+            or not 0 < fraction < 1:
+        raise ValueError(f"fraction must be a number between 0 and 1, got {fraction!r}")
+    n = len(y)
+    n_val = int(round(fraction * n))
+    if not 0 < n_val < n:
+        raise ValueError(f"fraction {fraction} of {n} images leaves {n_val} for validation and "
+                         f"{n - n_val} for training; both need at least one")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    order = order[np.argsort(y[order], kind="stable")]        # by class, random within a class
+    step = n / n_val
+    picks = np.floor((np.arange(n_val) + rng.random()) * step).astype(int)
+    val = np.zeros(n, dtype=bool)
+    val[order[picks]] = True
+    keep = np.flatnonzero(~val)
+    take = np.sort(order[picks])
+    return (x[keep], y[keep]), (x[take], y[take])
 
 
 # --- IDX files -------------------------------------------------------------------------

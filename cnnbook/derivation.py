@@ -9,17 +9,17 @@ LaTeX — so the 3×3/2×2 case of the slides, the 4×4/2×2 case of seed 001 an
 5×5/3×3 case come out of the same few lines. All indices are 0-based in the
 returned dicts (as numpy); the LaTeX is 1-based by default, as the seeds.
 
-The forward pass, with ``(i, j)`` the input pixel under kernel offset ``(u, v)``
-of the window of output ``(r, c)``::
+The forward pass, with ``(i, j)`` the input pixel under kernel tap ``(m, n)``
+of the window of output ``(u, v)``::
 
-    i = r·Sh + u − Ph,   j = c·Sw + v − Pw
-    net[r, c] = Σ_{u, v} w[u, v] · x[i, j] + b       (terms whose pixel is padding are 0)
+    i = u·Sh + m − Ph,   j = v·Sw + n − Pw
+    net[u, v] = Σ_{m, n} w[m, n] · x[i, j] + b       (terms whose pixel is padding are 0)
 
 Differentiating a sum of products term by term (δ = ∂E/∂net, the sensitivity map)::
 
-    ∂E/∂x[i, j] = Σ over the (r, c, u, v) above that land on (i, j) of  δ[r, c] · w[u, v]
-    ∂E/∂w[u, v] = Σ over all outputs (r, c) whose pixel (i, j) is not padding of  δ[r, c] · x[i, j]
-    ∂E/∂b       = Σ_{r, c} δ[r, c]
+    ∂E/∂x[i, j] = Σ over the (u, v, m, n) above that land on (i, j) of  δ[u, v] · w[m, n]
+    ∂E/∂w[m, n] = Σ over all outputs (u, v) whose pixel (i, j) is not padding of  δ[u, v] · x[i, j]
+    ∂E/∂b       = Σ_{u, v} δ[u, v]
 
 At stride 1 and no padding the first is the full correlation of δ with rot180(w)
 (δ padded with K − 1 zeros), the second the valid correlation of x with δ; the
@@ -35,12 +35,18 @@ from .shapes import _check_padding, _check_pair, _check_stride, as_array, output
 
 __all__ = [
     "forward_terms", "input_gradient_terms", "weight_gradient_terms", "evaluate_terms",
+    "one_based", "SEED001_SYMBOLS", "SEED004_SYMBOLS",
     "forward_equation", "input_gradient_equation", "weight_gradient_equation",
     "forward_latex", "input_gradient_latex", "weight_gradient_latex", "bias_gradient_latex",
 ]
 
 LATEX_SYMBOLS = ("i", "w", r"\delta")
 TEXT_SYMBOLS = ("x", "w", "δ")
+#: The letters the seeds print their equations with (input, weight, δ), for ``symbols=``:
+#: seed 001 writes i for the input and h for the filter; seed 004 writes a^{l-1}, w and δ^l
+#: with a comma between the subscripts (pass ``sep=","`` too).
+SEED001_SYMBOLS = ("i", "h", r"\delta")
+SEED004_SYMBOLS = ("a^{l-1}", "w", r"\delta^{l}")
 
 
 # -- the bookkeeping ----------------------------------------------------------------
@@ -54,17 +60,17 @@ def _geometry(input_shape, kernel_shape, stride, padding):
 
 
 def _placements(input_shape, kernel_shape, stride, padding):
-    """Every ``((r, c), (u, v), (i, j))`` with (i, j) inside the input, r, c, u, v row-major."""
+    """Every ``((u, v), (m, n), (i, j))`` with (i, j) inside the input, u, v, m, n row-major."""
     (H, W), (KH, KW), (sh, sw), (ph, pw), (OH, OW) = _geometry(
         input_shape, kernel_shape, stride, padding)
     out = []
-    for r in range(OH):
-        for c in range(OW):
-            for u in range(KH):
-                for v in range(KW):
-                    i, j = r * sh + u - ph, c * sw + v - pw
+    for u in range(OH):
+        for v in range(OW):
+            for m in range(KH):
+                for n in range(KW):
+                    i, j = u * sh + m - ph, v * sw + n - pw
                     if 0 <= i < H and 0 <= j < W:
-                        out.append(((r, c), (u, v), (i, j)))
+                        out.append(((u, v), (m, n), (i, j)))
     return out, (H, W), (KH, KW), (OH, OW)
 
 
@@ -73,46 +79,56 @@ def _grid(shape):
 
 
 def forward_terms(input_shape, kernel_shape, stride=1, padding=0):
-    """``{(r, c): [((u, v), (i, j)), ...]}``: ``net[r, c] = Σ w[u, v]·x[i, j] + b``.
+    """``{(u, v): [((m, n), (i, j)), ...]}``: ``net[u, v] = Σ w[m, n]·x[i, j] + b``.
 
-    One key per output cell, row-major. The pairs list the kernel offset and the
-    input pixel it multiplies, with ``i = r·S + u − P`` (likewise ``j``); offsets that
+    One key per output cell, row-major. The pairs list the kernel tap and the
+    input pixel it multiplies, with ``i = u·S + m − P`` (likewise ``j``); taps that
     fall on padding are left out (they multiply a zero).
     """
     placements, _, _, out_hw = _placements(input_shape, kernel_shape, stride, padding)
     terms = _grid(out_hw)
-    for rc, uv, ij in placements:
-        terms[rc].append((uv, ij))
+    for uv, mn, ij in placements:
+        terms[uv].append((mn, ij))
     return terms
 
 
 def input_gradient_terms(input_shape, kernel_shape, stride=1, padding=0):
-    """``{(i, j): [((r, c), (u, v)), ...]}``: ``∂E/∂x[i, j] = Σ δ[r, c]·w[u, v]``.
+    """``{(i, j): [((u, v), (m, n)), ...]}``: ``∂E/∂x[i, j] = Σ δ[u, v]·w[m, n]``.
 
     One key per input pixel, row-major; the pairs are sorted by the output cell
-    ``(r, c)``. Pixel ``(i, j)`` is multiplied by ``w[u, v]`` in output ``(r, c)``
-    exactly when ``i = r·S + u − P`` and ``j = c·S + v − P``; a pixel no window
+    ``(u, v)``. Pixel ``(i, j)`` is multiplied by ``w[m, n]`` in output ``(u, v)``
+    exactly when ``i = u·S + m − P`` and ``j = v·S + n − P``; a pixel no window
     reads (the floor of the output size, or a stride larger than the kernel) gets
     ``[]``: its gradient is 0.
     """
     placements, in_hw, _, _ = _placements(input_shape, kernel_shape, stride, padding)
     terms = _grid(in_hw)
-    for rc, uv, ij in placements:
-        terms[ij].append((rc, uv))
+    for uv, mn, ij in placements:
+        terms[ij].append((uv, mn))
     return terms
 
 
 def weight_gradient_terms(input_shape, kernel_shape, stride=1, padding=0):
-    """``{(u, v): [((r, c), (i, j)), ...]}``: ``∂E/∂w[u, v] = Σ δ[r, c]·x[i, j]``.
+    """``{(m, n): [((u, v), (i, j)), ...]}``: ``∂E/∂w[m, n] = Σ δ[u, v]·x[i, j]``.
 
-    Weight sharing (权值共享): ``w[u, v]`` is used by every output, so its gradient
+    Weight sharing (权值共享): ``w[m, n]`` is used by every output, so its gradient
     has one term per output cell — minus those where it multiplies a padding zero.
     """
     placements, _, k_hw, _ = _placements(input_shape, kernel_shape, stride, padding)
     terms = _grid(k_hw)
-    for rc, uv, ij in placements:
-        terms[uv].append((rc, ij))
+    for uv, mn, ij in placements:
+        terms[mn].append((uv, ij))
     return terms
+
+
+def one_based(terms):
+    """``terms`` with every index counted from 1, as the seeds write them.
+
+    ``one_based(input_gradient_terms((3, 3), (2, 2)))[(2, 2)]`` lists the four
+    ``((u, v), (m, n))`` pairs of ∂E/∂x_22 in the seeds' 1-based numbering.
+    """
+    up = lambda idx: (idx[0] + 1, idx[1] + 1)
+    return {up(key): [(up(a), up(b)) for a, b in pairs] for key, pairs in terms.items()}
 
 
 def evaluate_terms(terms, first, second):
@@ -183,32 +199,32 @@ def _times(style):
 
 def _check_cell(cell, grid, what):
     try:
-        r, c = (int(cell[0]), int(cell[1]))
+        u, v = (int(cell[0]), int(cell[1]))
     except (TypeError, ValueError, IndexError):
         raise ValueError(f"{what} must be a (row, col) pair, got {cell!r}") from None
-    if (r, c) not in grid:
+    if (u, v) not in grid:
         rows = max(k[0] for k in grid) + 1 if grid else 0
         cols = max(k[1] for k in grid) + 1 if grid else 0
-        raise ValueError(f"{what} {(r, c)} is outside the {rows}×{cols} map "
+        raise ValueError(f"{what} {(u, v)} is outside the {rows}×{cols} map "
                          f"(0-based rows 0…{rows - 1}, columns 0…{cols - 1})")
-    return r, c
+    return u, v
 
 
 def _rhs_input(pairs, x, w, d, one_based, sep, style):
     t = _times(style)
-    return _sum([f"{_sym(d, rc, one_based, sep, style)}{t}{_sym(w, uv, one_based, sep, style)}"
-                 for rc, uv in pairs])
+    return _sum([f"{_sym(d, uv, one_based, sep, style)}{t}{_sym(w, mn, one_based, sep, style)}"
+                 for uv, mn in pairs])
 
 
 def _rhs_weight(pairs, x, w, d, one_based, sep, style):
     t = _times(style)
-    return _sum([f"{_sym(d, rc, one_based, sep, style)}{t}{_sym(x, ij, one_based, sep, style)}"
-                 for rc, ij in pairs])
+    return _sum([f"{_sym(d, uv, one_based, sep, style)}{t}{_sym(x, ij, one_based, sep, style)}"
+                 for uv, ij in pairs])
 
 
 def input_gradient_equation(pixel, input_shape, kernel_shape, stride=1, padding=0, *,
                             symbols=None, one_based=True, loss="E", sep=None, style="latex"):
-    """One line: ``∂E/∂x_ij = δ_rc w_uv + …`` for the 0-based ``pixel = (i, j)``.
+    """One line: ``∂E/∂x_ij = δ_uv w_mn + …`` for the 0-based ``pixel = (i, j)``.
 
     ``style="latex"`` gives ``\\frac{\\partial E}{\\partial i_{22}} = \\delta_{11} w_{22} + …``;
     ``style="text"`` gives ``∂E/∂x_22 = δ_11·w_22 + …``. ``symbols`` = (input, weight,
@@ -225,7 +241,7 @@ def input_gradient_equation(pixel, input_shape, kernel_shape, stride=1, padding=
 
 def weight_gradient_equation(weight, input_shape, kernel_shape, stride=1, padding=0, *,
                              symbols=None, one_based=True, loss="E", sep=None, style="latex"):
-    """One line: ``∂E/∂w_uv = δ_rc x_ij + …`` for the 0-based ``weight = (u, v)``."""
+    """One line: ``∂E/∂w_mn = δ_uv x_ij + …`` for the 0-based ``weight = (m, n)``."""
     x, w, d = _check_style(style, symbols)
     terms = weight_gradient_terms(input_shape, kernel_shape, stride, padding)
     key = _check_cell(weight, terms, "weight")
@@ -236,7 +252,7 @@ def weight_gradient_equation(weight, input_shape, kernel_shape, stride=1, paddin
 def forward_equation(output, input_shape, kernel_shape, stride=1, padding=0, *,
                      symbols=None, one_based=True, net=None, bias="b", sep=None,
                      style="latex"):
-    """One line: ``net_rc = w_uv x_ij + … + b`` for the 0-based ``output = (r, c)``.
+    """One line: ``net_uv = w_mn x_ij + … + b`` for the 0-based ``output = (u, v)``.
 
     ``bias=None`` leaves the bias out; ``net`` is the letter of the output
     (``\\mathrm{net}`` in LaTeX, ``net`` in text).
@@ -251,15 +267,15 @@ def forward_equation(output, input_shape, kernel_shape, stride=1, padding=0, *,
 
 def _forward_line(key, pairs, x, w, net, bias, one_based, sep, style):
     t = _times(style)
-    products = [f"{_sym(w, uv, one_based, sep, style)}{t}{_sym(x, ij, one_based, sep, style)}"
-                for uv, ij in pairs]
+    products = [f"{_sym(w, mn, one_based, sep, style)}{t}{_sym(x, ij, one_based, sep, style)}"
+                for mn, ij in pairs]
     if bias is not None:
         products.append(bias)
     return f"{_sym(net, key, one_based, sep, style)} = {_sum(products)}"
 
 
 def _aligned(lines, cells, grid, what):
-    keys = list(grid) if cells is None else [_check_cell(c, grid, what) for c in cells]
+    keys = list(grid) if cells is None else [_check_cell(cell, grid, what) for cell in cells]
     rows = []
     for key in keys:
         lhs, rhs = lines(key).split(" = ", 1)
@@ -290,7 +306,7 @@ def input_gradient_latex(input_shape, kernel_shape, stride=1, padding=0, *,
 def weight_gradient_latex(input_shape, kernel_shape, stride=1, padding=0, *,
                           symbols=("i", "w", r"\delta"), one_based=True, loss="E", sep=None,
                           cells=None):
-    """All ``∂E/∂w_uv = Σ δ_rc x_ij`` as one LaTeX ``aligned`` block, one line per weight."""
+    """All ``∂E/∂w_mn = Σ δ_uv x_ij`` as one LaTeX ``aligned`` block, one line per weight."""
     terms = weight_gradient_terms(input_shape, kernel_shape, stride, padding)
     x, w, d = _check_style("latex", symbols)
 
@@ -304,7 +320,7 @@ def weight_gradient_latex(input_shape, kernel_shape, stride=1, padding=0, *,
 def forward_latex(input_shape, kernel_shape, stride=1, padding=0, *,
                   symbols=("i", "w", r"\delta"), one_based=True, net=r"\mathrm{net}",
                   bias="b", sep=None, cells=None):
-    """All ``net_rc = Σ w_uv x_ij + b`` as one LaTeX ``aligned`` block, one line per output."""
+    """All ``net_uv = Σ w_mn x_ij + b`` as one LaTeX ``aligned`` block, one line per output."""
     terms = forward_terms(input_shape, kernel_shape, stride, padding)
     x, w, _ = _check_style("latex", symbols)
 
@@ -320,6 +336,6 @@ def bias_gradient_latex(input_shape, kernel_shape, stride=1, padding=0, *,
     """``∂E/∂b = δ_11 + δ_12 + … = Σ δ``: one term per output cell (the bias is in every one)."""
     _, _, _, _, (OH, OW) = _geometry(input_shape, kernel_shape, stride, padding)
     _, _, d = _check_style("latex", symbols)
-    cells = [_sym(d, (r, c), one_based, sep, "latex") for r in range(OH) for c in range(OW)]
+    cells = [_sym(d, (u, v), one_based, sep, "latex") for u in range(OH) for v in range(OW)]
     return (f"{_partial(loss, bias, 'latex')} = {' + '.join(cells)}"
-            rf" = \sum_{{r,c}} {d}_{{rc}}")
+            rf" = \sum_{{u,v}} {d}_{{uv}}")

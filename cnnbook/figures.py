@@ -35,7 +35,7 @@ def valid_vs_full():
     fig, axes = viz.new_figure(11, 3.6, 1, 2)
     viz.matrix_row([(x, "input", "x (4×4)"), (w, "kernel", "W"),
                     (correlate2d(x, w), "output", "valid: 3×3")], ["⋆", "="], ax=axes[0, 0])
-    viz.matrix_row([(pad2d(x, 1), "input", "x padded by F−1 = 1", {"padding": 1}),
+    viz.matrix_row([(pad2d(x, 1), "input", "x padded by K−1 = 1", {"padding": 1}),
                     (w, "kernel", "W"), (correlate2d(x, w, "full"), "output", "full: 5×5")],
                    ["⋆", "="], ax=axes[0, 1])
     return fig
@@ -57,12 +57,12 @@ def correlation_vs_convolution():
 
 def conv_windows_stride2():
     """Seed 001's setting: 5×5 input, 3×3 kernel, stride 2, padding 1 → 3×3 output."""
-    return viz.draw_windows(5, 3, 2, 1, title="L=5, F=3, S=2, P=1 → O=3")
+    return viz.draw_windows(5, 3, 2, 1, title="L=5, K=3, S=2, P=1 → O=3")
 
 
 def output_size_floor():
-    """A setting where (L − F + 2P)/S is not whole: the last column is never read."""
-    return viz.draw_windows(6, 3, 2, 0, title="L=6, F=3, S=2, P=0 → O=⌊3/2⌋+1=2")
+    """A setting where (L − K + 2P)/S is not whole: the last column is never read."""
+    return viz.draw_windows(6, 3, 2, 0, title="L=6, K=3, S=2, P=0 → O=⌊3/2⌋+1=2")
 
 
 def conv_as_matrix():
@@ -90,7 +90,7 @@ def conv_backward_pattern():
 
 
 def stride_explorer():
-    """Chapter 5's stride explorer at seed 001's setting (L=5, F=3, S=2, P=1)."""
+    """Chapter 5's stride explorer at seed 001's setting (L=5, K=3, S=2, P=1)."""
     from .widgets import StrideExplorer
 
     return StrideExplorer(n=5, kernel=3, stride=2, padding=1).figure()
@@ -145,10 +145,20 @@ def save(name, outdir):
     return paths
 
 
-def main(argv=None):
-    """Command line: regenerate every figure (or ``--only`` some) into OUTDIR."""
-    parser = argparse.ArgumentParser(prog="python -m cnnbook.figures",
-                                     description="Regenerate the course figures (PNG + SVG).")
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2 — the form of
+    ``python -m cnnbook train``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
+
+
+def main(argv=None, prog="python -m cnnbook.figures"):
+    """Command line: regenerate every figure (or ``--only`` some) into OUTDIR.
+
+    Returns the exit code: 0 done, 2 a bad option or a folder that cannot be written
+    (one line on stderr, no traceback)."""
+    parser = _Parser(prog=prog, description="Regenerate the course figures (PNG + SVG).")
     parser.add_argument("outdir", nargs="?", default="figures",
                         help="folder to write into (default: figures)")
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=sorted(FIGURES),
@@ -164,7 +174,10 @@ def main(argv=None):
             png, svg = save(name, args.outdir)
         except OSError as err:  # a path that is a file, not writable, a full disk …
             print(f"{parser.prog}: error: cannot write {name} into {args.outdir}: "
-                  f"{err.strerror or err}", file=sys.stderr)
+                  f"{' '.join(str(err.strerror or err).split())}", file=sys.stderr)
+            return 2
+        except ValueError as err:
+            print(f"{parser.prog}: error: {name}: {' '.join(str(err).split())}", file=sys.stderr)
             return 2
         print(f"wrote {png} and {svg.name}")
     return 0

@@ -10,6 +10,9 @@ formulas of seed 002.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from .shapes import as_array, check_dout
@@ -122,9 +125,21 @@ def flatten(x):
     return x.reshape(x.shape[0], int(np.prod(x.shape[1:]))).copy()
 
 
+def _check_shape(shape, name):
+    """``shape`` as a tuple of at least one non-negative int, or a ValueError naming it."""
+    bad = ValueError(f"{name} must be a tuple of non-negative ints such as (N, C, H, W), got {shape!r}")
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise bad
+    dims = tuple(shape)
+    if not dims or not all(isinstance(d, numbers.Integral) and not isinstance(d, (bool, np.bool_)) and d >= 0
+                           for d in dims):
+        raise bad
+    return tuple(int(d) for d in dims)
+
+
 def flatten_backward(dout, x_shape):
     """Undo the rasterisation: reshape ``dout`` (N, C·H·W) back to ``x_shape``."""
-    x_shape = tuple(int(d) for d in x_shape)
+    x_shape = _check_shape(x_shape, "x_shape")
     expected = (x_shape[0], int(np.prod(x_shape[1:])))
     return check_dout(dout, expected, "flattened output").reshape(x_shape).copy()
 
@@ -187,12 +202,32 @@ def softmax_cross_entropy(logits, targets, reduction="mean"):
     return float(per_sample.mean() if reduction == "mean" else per_sample.sum())
 
 
-def softmax_cross_entropy_backward(logits, targets, reduction="mean"):
-    """``∂E/∂logits = p − t`` per sample (divided by N for ``reduction="mean"``).
+def _check_scalar_dout(dout):
+    """``dout`` of a loss: one finite number, ∂(final objective)/∂E (1 when E is the objective)."""
+    if isinstance(dout, np.ndarray) and dout.ndim == 0:
+        dout = dout.item()
+    if not isinstance(dout, numbers.Real) or isinstance(dout, (bool, np.bool_)) or not math.isfinite(dout):
+        shape = f"an array of shape {np.shape(dout)}" if isinstance(dout, np.ndarray) else repr(dout)
+        raise ValueError(
+            "dout of a loss must be one finite number ∂(objective)/∂E (1 when E is the objective), "
+            f"got {shape}; the arguments are (dout, logits, targets)"
+        )
+    return float(dout)
 
-    The softmax Jacobian ``diag(p) − p pᵀ`` and the cross-entropy derivative ``−t / p``
-    multiply to this simple difference, so δ of the output layer is ``p − t``.
+
+def softmax_cross_entropy_backward(dout=1.0, logits=None, targets=None, reduction="mean"):
+    """``∂E/∂logits = dout · (p − t)`` per sample (divided by N for ``reduction="mean"``).
+
+    ``dout`` comes first, as in every ``f_backward``: E is a number, so ``dout`` is the
+    number ∂(objective)/∂E, 1 when E itself is minimised. The softmax Jacobian
+    ``diag(p) − p pᵀ`` and the cross-entropy derivative ``−t / p`` multiply to the simple
+    difference ``p − t``: the δ of the output layer.
     """
+    dout = _check_scalar_dout(dout)
+    if logits is None or targets is None:
+        raise ValueError("softmax_cross_entropy_backward needs logits and targets: (dout, logits, targets)")
     logits, t = _check_ce(logits, targets, reduction)
     grad = softmax(logits) - t
-    return grad / logits.shape[0] if reduction == "mean" else grad
+    if reduction == "mean":
+        grad /= logits.shape[0]
+    return grad * dout if dout != 1.0 else grad

@@ -24,7 +24,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Term", "GLOSSARY", "CHAPTER_NOTEBOOKS", "glossary_table"]
+__all__ = [
+    "Term", "GLOSSARY", "CHAPTER_NOTEBOOKS", "glossary_table",
+    "Symbol", "NOTATION", "SOURCE_LETTERS", "notation_table",
+]
 
 #: The chapter notebooks (in notebooks/), by chapter number.
 CHAPTER_NOTEBOOKS = {
@@ -115,14 +118,18 @@ GLOSSARY = (
     Term("activation (value)", "激活值", "a",
          "a unit's output after the activation function, a = f(net): the next layer's input",
          2, ("activation value",)),
-    Term("loss function", "损失函数", "E, L",
-         "the number training makes small, e.g. ½‖a − y‖² or the cross-entropy; the seeds "
-         "also say 误差", 2, ("loss function", "loss")),
+    Term("loss function", "损失函数", "E",
+         "the number training makes small, e.g. ½‖y − t‖² or the cross-entropy; the seeds "
+         "also say 误差 (seed 002 writes L; the course writes E)", 2, ("loss function", "loss")),
     Term("gradient", "梯度", "∇E, ∂E/∂W",
          "the partial derivatives of the loss with respect to a variable, in that variable's "
          "shape", 2),
     Term("error term", "误差项", "δ",
-         "δ = ∂E/∂net, the gradient of the loss with respect to a unit's weighted input", 2),
+         "δ = ∂E/∂net, the gradient of the loss with respect to a unit's weighted input, "
+         "f′(net) included", 2),
+    Term("residual", "残差", "δ",
+         "seed 003's name for the error term δ = ∂E/∂net (not the residual y − t of a fit, "
+         "nor a ResNet's skip connection)", 2),
     Term("Jacobian", "雅可比矩阵", "J",
          "the matrix of all ∂y_i/∂x_j of a vector function; backward multiplies by its "
          "transpose", 2, ("Jacobian",)),
@@ -130,7 +137,7 @@ GLOSSARY = (
          "a small step against the gradient, repeated", 2),
     Term("learning rate", "学习率", "η",
          "the step size of gradient descent", 2),
-    Term("batch", "批量", "m, B",
+    Term("batch", "批量", "N",
          "the samples one update uses together (all of them, or a mini-batch of a few)", 2,
          ("batch", "mini-batch")),
     Term("epoch", "轮次", "",
@@ -139,10 +146,11 @@ GLOSSARY = (
     Term("kernel / filter", "卷积核", "W",
          "the small weight array slid over the input; a filter holds one kernel per input "
          "channel", 3),
-    Term("channel", "通道", "C, D",
+    Term("channel", "通道", "C",
          "one of the stacked maps of an input or output (3 for a colour image)", 3),
-    Term("depth", "深度", "D",
-         "the number of input channels, and so of kernels in each filter", 3),
+    Term("depth", "深度", "C",
+         "the number of input channels, and so of kernels in each filter (the seeds write D)",
+         3),
     Term("stride", "步长", "S",
          "how many pixels the window moves from one output to the next", 3),
     Term("padding", "补零", "P",
@@ -153,15 +161,17 @@ GLOSSARY = (
          "slide the kernel as it is and sum the products; what conv2d (and PyTorch) computes",
          3),
     Term("valid mode", "valid模式", "⋆_v",
-         "only positions where the kernel lies inside the map: L − F + 1 outputs (seed 003 "
+         "only positions where the kernel lies inside the map: L − K + 1 outputs (seed 003 "
          "keeps the English word)", 3),
-    Term("full convolution / full mode", "全卷积", "⋆_f, ∗",
-         "every position where the kernel overlaps the map, zeros outside: L + F − 1 outputs",
-         3, ("full convolution", "full mode")),
+    Term("full mode / wide convolution", "full 模式卷积 / 宽卷积", "⋆_full",
+         "every position where the kernel overlaps the map, zeros outside: L + K − 1 outputs; "
+         "never 全卷积, which now means a fully convolutional network (FCN). Seed 003's full "
+         "operation flips the kernel: a true convolution ∗", 3,
+         ("full mode", "full-mode correlation", "full correlation", "wide convolution")),
     Term("rot180", "旋转180度", "rot180(W)",
-         "the kernel turned by 180°, rows and columns reversed: W[F−1−m, F−1−n]", 3),
+         "the kernel turned by 180°, rows and columns reversed: w[K−1−m, K−1−n]", 3),
     # chapter 4 onwards: backward
-    Term("sensitivity map", "敏感度图", "δ^l",
+    Term("sensitivity map", "敏感度图", "δ^(l)",
          "the map of error terms δ of one output map (seed 004: 敏感度, sensitivity)", 4),
     Term("upsampling", "上采样", "up(δ)",
          "pooling's backward: each δ goes back to its window (the argmax, or δ/K² to every "
@@ -197,4 +207,85 @@ def glossary_table(links=False):
             chapter = f"[{chapter}]({CHAPTER_NOTEBOOKS[term.chapter]})"
         lines.append(f"| {_cell(term.english)} | {_cell(term.chinese)} | {_cell(term.symbol)} "
                      f"| {_cell(term.meaning)} | {chapter} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# The notation: one meaning per letter, across the whole course
+# ---------------------------------------------------------------------------
+
+class Symbol(NamedTuple):
+    """One row of the course's notation table.
+
+    ``symbol`` as prose writes it (Unicode); ``meaning``; ``code``: its name and shape
+    in ``cnnbook``, as Markdown (empty if none); ``chapter``: where the course first uses it.
+    """
+
+    symbol: str
+    meaning: str
+    code: str
+    chapter: int
+
+
+NOTATION = (
+    Symbol("l", "layer index, written as a superscript (l)", "", 2),
+    Symbol("a^(l)", "activation (output) of layer l, a^(l) = f(net^(l)); a^(l−1) is layer l's "
+           "input", "`x` (a layer's input)", 2),
+    Symbol("net^(l)", "weighted input (加权输入): W ⋆ a^(l−1) + b (conv) or W a^(l−1) + b (fc)",
+           "`out` of `conv2d` / `dense`", 2),
+    Symbol("f, f′", "the activation function and its derivative",
+           "`relu`, `relu_derivative`, …", 2),
+    Symbol("W^(l), w_mn", "weights; w_mn is one kernel tap at row m, column n",
+           "`w`, shape (F, C, KH, KW)", 1),
+    Symbol("b", "bias", "`b`, shape (F,)", 1),
+    Symbol("E", "the loss (error) — never L", "`loss`", 2),
+    Symbol("y, t", "network output, target", "", 2),
+    Symbol("δ^(l)", "sensitivity map (敏感度图) / error term (误差项): δ^(l) = ∂E/∂net^(l), "
+           "always with the f′ factor inside", "`dout` arriving at the layer whose output "
+           "is net^(l)", 2),
+    Symbol("∂E/∂a^(l−1)", "the gradient that reaches the layer's input", "`dx`", 4),
+    Symbol("δ^(l−1) = ∂E/∂a^(l−1) ⊙ f′(net^(l−1))", "how δ passes one layer down (stated in "
+           "chapter 4, used everywhere)", "`dx * f′(net)`", 4),
+    Symbol("L", "side of a square input map", "`H`, `W`", 3),
+    Symbol("K", "kernel side (also a pooling window's side); K² its size",
+           "`kernel_size`, `KH`, `KW`", 1),
+    Symbol("S", "stride", "`stride`", 3),
+    Symbol("P", "padding", "`padding`", 3),
+    Symbol("O", "output side, O = ⌊(L − K + 2P)/S⌋ + 1", "`OH`, `OW`", 3),
+    Symbol("C", "number of input channels (depth)", "`C`", 1),
+    Symbol("F", "number of filters = output channels", "`F`", 1),
+    Symbol("N", "batch size", "`N`", 2),
+    Symbol("M", "number of classes / network outputs", "`logits`, shape (N, M)", 2),
+    Symbol("i, j", "a position in the layer's input: x_ij, a^(l−1)_ij, δ^(l−1)_ij", "", 3),
+    Symbol("u, v", "a position in the layer's output: net_uv, δ_uv", "", 3),
+    Symbol("m, n", "a kernel tap: w_mn", "", 3),
+    Symbol("c", "input-channel index", "", 6),
+    Symbol("q", "filter (output-channel) index", "", 6),
+    Symbol("r", "sample index within a batch", "", 6),
+    Symbol("⋆", "cross-correlation (what conv2d computes)", "`correlate2d`", 3),
+    Symbol("∗", "true convolution (kernel turned by 180°)", "`convolve2d`", 3),
+    Symbol("rot180", "the kernel turned by 180°", "`rot180`", 3),
+    Symbol("⊙", "element-wise product", "`*`", 2),
+)
+
+#: Where the sources write other letters; chapter 0 says it once, beside the table.
+SOURCE_LETTERS = (
+    "The sources use other letters in places: seeds 001 and 003 write F for the kernel side "
+    "and D for the depth, seed 002 writes L for the loss, and some write k or s for a pooling "
+    "window. The course writes K, C and E throughout, and F only for the number of filters."
+)
+
+
+def notation_table(links=False):
+    """The notation as a Markdown table: symbol, meaning, in code, first chapter.
+
+    With ``links=True`` the chapter column links to the chapter notebook (relative to
+    ``notebooks/``, as in ``00_start_here.ipynb``).
+    """
+    lines = ["| symbol | meaning | in code | first chapter |", "|---|---|---|---|"]
+    for s in NOTATION:
+        chapter = str(s.chapter)
+        if links:
+            chapter = f"[{chapter}]({CHAPTER_NOTEBOOKS[s.chapter]})"
+        lines.append(f"| {_cell(s.symbol)} | {_cell(s.meaning)} | {_cell(s.code)} | {chapter} |")
     return "\n".join(lines)

@@ -3,13 +3,13 @@
 Max pooling (池化) keeps the largest value of each window and, backwards, routes
 δ to that one position (ties: the first maximum in row-major window order)::
 
-    out[i, j] = max_{m, q} x_pad[i·Sh + m, j·Sw + q]            x padded with −∞
-    dx[argmax of window (i, j)] += dout[i, j]
+    out[u, v] = max_{m, n} x_pad[u·S + m, v·S + n]              x padded with −∞
+    dx[argmax of window (u, v)] += dout[u, v]
 
-Average pooling keeps the mean and spreads δ evenly::
+Average pooling keeps the mean and spreads δ evenly (K² = KH·KW cells per window)::
 
-    out[i, j] = (1 / (KH·KW)) · Σ_{m, q} x_pad[i·Sh + m, j·Sw + q]  x padded with 0
-    dx[i·Sh + m, j·Sw + q] += dout[i, j] / (KH·KW)
+    out[u, v] = (1 / K²) · Σ_{m, n} x_pad[u·S + m, v·S + n]      x padded with 0
+    dx[u·S + m, v·S + n] += dout[u, v] / K²
 
 Both accumulate where windows overlap (stride < kernel) and drop the share that
 falls on padding. ``cnnbook.reference`` has the loop versions.
@@ -17,8 +17,8 @@ falls on padding. ``cnnbook.reference`` has the loop versions.
 How the fast code works: a window is a rectangle, so its max (or sum) is taken in
 two steps, first down the KH rows, then across the KW columns::
 
-    r[i, v]   = max_m x_pad[i·Sh + m, v]          (whole rows: long, contiguous runs)
-    out[i, j] = max_q r[i, j·Sw + q]
+    rows[u, j] = max_m x_pad[u·S + m, j]          (whole rows: long, contiguous runs)
+    out[u, v]  = max_n rows[u, v·S + n]
 
 each step one whole-array operation per kernel offset. When the windows tile the
 input (stride = kernel, the usual 2×2 pool) every input cell belongs to exactly one
@@ -30,8 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._alloc import zeros
-from .im2col import padded
-from .shapes import check_dout, check_pool
+from .shapes import check_dout, check_pool, padded
 
 __all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
 

@@ -9,6 +9,7 @@ so each does exactly one thing and its docstring states the formula:
 * ``correlate2d``        slide a kernel over one map, ``valid`` or ``full``
 * ``convolve2d``         the same with the kernel flipped (true convolution)
 * ``expand_sensitivity`` put back the δ positions a stride skipped, as zeros
+* ``dilate2d``           spread a map's entries R apart with zeros between (a dilated kernel)
 * ``conv_matrix``        the same convolution written as one (sparse, shared) matrix
 
 They work on the last two axes of plain numpy arrays; ``correlate2d`` and
@@ -19,10 +20,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import _check_padding, _check_stride, as_array, pair
+from .shapes import (
+    as_array, check_dilation, check_padding, check_size, check_stride, output_shape, pair, show_pair,
+)
 
 __all__ = ["pad2d", "crop2d", "rot180", "correlate2d", "convolve2d", "expand_sensitivity",
-           "conv_matrix"]
+           "dilate2d", "conv_matrix"]
 
 
 def pad2d(a, padding, value=0.0):
@@ -34,7 +37,9 @@ def pad2d(a, padding, value=0.0):
     a = as_array(a, "a")
     if a.ndim < 2:
         raise ValueError(f"pad2d needs an array with at least 2 dimensions, got shape {a.shape}")
-    ph, pw = _check_padding(padding)
+    ph, pw = check_padding(padding)
+    check_size(a.shape[:-2] + (a.shape[-2] + 2 * ph, a.shape[-1] + 2 * pw), "a padded array",
+               f"padding {show_pair((ph, pw))}")
     widths = [(0, 0)] * (a.ndim - 2) + [(ph, ph), (pw, pw)]
     return np.pad(a, widths, mode="constant", constant_values=value)
 
@@ -47,7 +52,7 @@ def crop2d(a, padding):
     the padding cells are not inputs of the layer.
     """
     a = as_array(a, "a")
-    ph, pw = _check_padding(padding)
+    ph, pw = check_padding(padding)
     if a.ndim < 2 or a.shape[-2] < 2 * ph or a.shape[-1] < 2 * pw:
         raise ValueError(f"cannot crop a {(ph, pw)} border from an array of shape {a.shape}")
     return a[..., ph:a.shape[-2] - ph, pw:a.shape[-1] - pw].copy()
@@ -113,14 +118,14 @@ def expand_sensitivity(delta, stride, size=None):
 
     A stride-S output keeps every S-th row and column of the stride-1 output, so its
     δ fills the stride-1 map at ``out[..., i·Sh, j·Sw] = delta[..., i, j]``; all other
-    cells are 0. ``size = (rows, cols)`` is the stride-1 map's size, ``L - F + 2P + 1``
-    per axis. It can exceed ``(O - 1)·S + 1`` when S does not divide ``L - F + 2P``:
+    cells are 0. ``size = (rows, cols)`` is the stride-1 map's size, ``L - K + 2P + 1``
+    per axis. It can exceed ``(O - 1)·S + 1`` when S does not divide ``L - K + 2P``:
     the trailing rows/columns then stay 0. Default: ``(O - 1)·S + 1``.
     """
     delta = as_array(delta, "delta")
     if delta.ndim < 2:
         raise ValueError(f"delta must have at least 2 dimensions, got shape {delta.shape}")
-    sh, sw = _check_stride(stride)
+    sh, sw = check_stride(stride)
     OH, OW = delta.shape[-2:]
     smallest = ((OH - 1) * sh + 1, (OW - 1) * sw + 1)
     if size is None:
@@ -137,31 +142,51 @@ def expand_sensitivity(delta, stride, size=None):
     return out
 
 
-def conv_matrix(k, input_shape, stride=1, padding=0):
-    """The matrix M with ``M @ x.ravel() == conv2d(x, k, stride, padding).ravel()``.
+def dilate2d(a, dilation):
+    """Spread the last two axes of ``a`` apart: R − 1 zeros between neighbouring entries.
+
+    ``out[..., m·Rh, n·Rw] = a[..., m, n]``, every other cell 0, shape
+    ``(..., (KH − 1)·Rh + 1, (KW − 1)·Rw + 1)``. A kernel of dilation R is the dilated
+    kernel ``dilate2d(w, R)`` used as an ordinary one; and the zero-filled δ of a
+    stride-S layer is ``dilate2d(δ, S)`` — ``expand_sensitivity(δ, S)`` is exactly that,
+    with the extra zero rows at the end that ``(L − K + 2P) mod S`` may call for.
+    """
+    a = as_array(a, "a")
+    if a.ndim < 2:
+        raise ValueError(f"dilate2d needs an array with at least 2 dimensions, got shape {a.shape}")
+    rh, rw = check_dilation(dilation)
+    KH, KW = a.shape[-2:]
+    shape = a.shape[:-2] + (max(0, (KH - 1) * rh + 1), max(0, (KW - 1) * rw + 1))
+    check_size(shape, "a dilated array", f"dilation {show_pair((rh, rw))}")
+    out = np.zeros(shape)
+    out[..., ::rh, ::rw] = a
+    return out
+
+
+def conv_matrix(k, input_shape, stride=1, padding=0, dilation=1):
+    """The matrix M with ``M @ x.ravel() == conv2d(x, k, stride, padding, dilation).ravel()``.
 
     Seed 004's view of a convolution as a fully connected layer: output cell
-    ``o = r·OW + c`` is joined to input pixel ``(r·S + u − P, c·S + v − P)`` by the weight
-    ``k[u, v]``, for every kernel offset ``(u, v)`` whose pixel lies inside the image
+    ``o = u·OW + v`` is joined to input pixel ``(i, j) = (u·S + m·R − P, v·S + n·R − P)`` by the
+    weight ``k[m, n]``, for every kernel tap ``(m, n)`` whose pixel lies inside the image
     (padding pixels are zeros and contribute nothing). ``M`` has ``OH·OW`` rows and
     ``H·W`` columns; most entries are 0 (local receptive fields) and the non-zeros of
     every row are the same KH·KW weights (weight sharing). ``k`` is a 2-D kernel,
     ``input_shape`` is ``(H, W)``.
     """
-    from .shapes import output_shape
-
     k = as_array(k, "kernel", ndim=2, what="(KH, KW)")
     H, W = pair(input_shape, "input_shape")
     if H < 1 or W < 1:
         raise ValueError(f"input_shape must be positive, got {(H, W)}")
-    (sh, sw), (ph, pw) = _check_stride(stride), _check_padding(padding)
-    OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw))
-    m = np.zeros((OH * OW, H * W))
-    for r in range(OH):
-        for c in range(OW):
-            for u in range(k.shape[0]):
-                for v in range(k.shape[1]):
-                    i, j = r * sh + u - ph, c * sw + v - pw
+    (sh, sw), (ph, pw), (rh, rw) = check_stride(stride), check_padding(padding), check_dilation(dilation)
+    OH, OW = output_shape((H, W), k.shape, (sh, sw), (ph, pw), (rh, rw))
+    check_size((OH * OW, H * W), "a matrix", f"input_shape {(H, W)} with padding {show_pair((ph, pw))}")
+    M = np.zeros((OH * OW, H * W))
+    for u in range(OH):
+        for v in range(OW):
+            for m in range(k.shape[0]):
+                for n in range(k.shape[1]):
+                    i, j = u * sh + m * rh - ph, v * sw + n * rw - pw
                     if 0 <= i < H and 0 <= j < W:
-                        m[r * OW + c, i * W + j] += k[u, v]
-    return m
+                        M[u * OW + v, i * W + j] += k[m, n]
+    return M

@@ -378,3 +378,407 @@ def figure_png(fig, dpi=100, tight=True):
     extra = {"bbox_inches": "tight", "pad_inches": 0.05} if tight else {}
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, **extra)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# chapters 1–4: matrix equations drawn row under row, and a fully connected network
+# (moved out of the notebooks; h/notation-a)
+# ---------------------------------------------------------------------------
+
+__all__ += ["equation_rows", "draw_network"]
+
+# Operators that are drawn large (mathtext glyphs); everything else at text size.
+_BIG_OPERATORS = {"⋆": r"$\star$", "⊙": r"$\odot$", "∗": r"$*$"}
+
+
+def equation_rows(rows, *, cell=0.42, gap=1.3, row_gap=1.2, title=None, fmt="{:.3g}",
+                  labels=None):
+    """Several matrix equations drawn one under another on one axes.
+
+    ``rows`` is a list of ``(items, operators)``, each as :func:`matrix_row` takes them:
+    an item is ``(values, role, caption)`` or ``(values, role, caption, options)`` with
+    ``options`` passed to :func:`draw_matrix`; ``operators`` are the strings between the
+    items ("⋆", "∗" and "⊙" are drawn as large symbols). ``labels`` (optional) writes one
+    text left of each row. Returns ``(fig, ax, corners)``: ``corners[r][k]`` is the
+    ``(top, left)`` cell of item ``k`` of row ``r``, for :func:`highlight` later.
+    """
+    rows = [(list(items), list(ops)) for items, ops in rows]
+    for items, ops in rows:
+        if len(ops) != len(items) - 1:
+            raise ValueError(f"{len(items)} matrices need {len(items) - 1} operators, "
+                             f"got {len(ops)}")
+    if labels is not None and len(labels) != len(rows):
+        raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
+    left0 = 3.2 if labels else 0.0
+    shapes = [[np.shape(item[0]) for item in items] for items, _ in rows]
+    widths = [left0 + sum(s[1] for s in row) + gap * (len(row) - 1) for row in shapes]
+    heights = [max(s[0] for s in row) for row in shapes]
+    total_w, total_h = max(widths), sum(heights) + row_gap * len(rows)
+    fig, axes = new_figure(cell * total_w + 0.3, cell * total_h + (0.5 if title else 0.2))
+    ax = axes[0, 0]
+    corners, top = [], row_gap
+    for r, ((items, ops), row_shapes, h) in enumerate(zip(rows, shapes, heights)):
+        if labels:
+            ax.text(0, top + h / 2, labels[r], ha="left", va="center", fontsize=10,
+                    color="#444444")
+        left, row_corners = left0, []
+        for k, (item, (nr, nc)) in enumerate(zip(items, row_shapes)):
+            values, role, caption = item[:3]
+            corner = (top + (h - nr) / 2, left)
+            draw_matrix(values, role, ax=ax, origin=corner, fmt=fmt,
+                        **(item[3] if len(item) > 3 else {}))
+            if caption:
+                ax.text(left + nc / 2, corner[0] - 0.2, caption, ha="center", va="bottom",
+                        fontsize=10, color=role_colour(role))
+            row_corners.append(corner)
+            left += nc
+            if k < len(ops):
+                symbol = _BIG_OPERATORS.get(ops[k], ops[k])
+                ax.text(left + gap / 2, top + h / 2, symbol, ha="center", va="center",
+                        fontsize=24 if ops[k] in _BIG_OPERATORS else 16)
+            left += gap
+        corners.append(row_corners)
+        top += h + row_gap
+    ax.set_xlim(-0.1, total_w + 0.1)
+    ax.set_ylim(total_h + 0.1, -0.1)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig, ax, corners
+
+
+def draw_network(sizes, weights, labels, *, faces=None, ax=None, title=None):
+    """A fully connected network: one column of nodes per layer, one edge per weight.
+
+    ``sizes`` are the layer widths (input first); ``weights[l]`` is the (sizes[l+1],
+    sizes[l]) matrix W of layer l+1 (row i = the weights into node i). An edge's width
+    is |w| relative to the largest in its layer, dashed when w < 0, in the weight colour.
+    ``labels[l][i]`` is written in node i of layer l; ``faces[l][i]`` (optional) is its
+    face colour. Returns the figure.
+    """
+    from matplotlib.patches import Circle
+
+    if len(weights) != len(sizes) - 1:
+        raise ValueError(f"{len(sizes)} layers need {len(sizes) - 1} weight matrices, "
+                         f"got {len(weights)}")
+    for k, w in enumerate(weights):
+        if np.shape(w) != (sizes[k + 1], sizes[k]):
+            raise ValueError(f"weights[{k}] has shape {np.shape(w)}, expected "
+                             f"{(sizes[k + 1], sizes[k])}")
+    fig, ax = _axes(ax, (max(sizes), 2 * len(sizes)))
+    gap, radius = 2.2, 0.42
+    centres = [[(gap * k, (n - 1) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
+    for k, w in enumerate(weights):
+        w = np.asarray(w, dtype=float)
+        scale = max(np.abs(w).max(), 1e-300)
+        for i, (x1, y1) in enumerate(centres[k + 1]):
+            for j, (x0, y0) in enumerate(centres[k]):
+                ax.plot([x0 + radius, x1 - radius], [y0, y1], color=role_colour("kernel"),
+                        lw=0.4 + 2.6 * abs(w[i, j]) / scale,
+                        ls="-" if w[i, j] >= 0 else "--", zorder=1)
+    for k, column in enumerate(centres):
+        for i, (cx, cy) in enumerate(column):
+            face = "white" if faces is None or faces[k] is None else faces[k][i]
+            ax.add_patch(Circle((cx, cy), radius, facecolor=face, edgecolor="#444444", zorder=2))
+            ax.text(cx, cy, labels[k][i], ha="center", va="center", fontsize=8,
+                    color=_text_colour(face), zorder=3)
+    ax.set_xlim(-0.6, gap * (len(sizes) - 1) + 0.6)
+    ax.set_ylim(-max(sizes) / 2 - 0.1, max(sizes) / 2 + 0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+# chapters 5–8: masks, shared colour scales and blanked labels for the
+# stride, depth, pooling and im2col figures
+# ---------------------------------------------------------------------------
+
+def skipped_mask(size, stride):
+    """Boolean ``size × size`` mask, True where a stride-``stride`` map has no δ.
+
+    Position ``(u₁, v₁)`` of the stride-1 map holds a δ when both indices are
+    multiples of ``stride`` (``δ₁[uS, vS] = δ[u, v]``); every other cell is a zero
+    that :func:`cnnbook.expand_sensitivity` inserts. Pass it as ``skipped=`` to
+    :func:`draw_matrix` to hatch those cells.
+    """
+    size, stride = int(size), int(stride)
+    if size < 1 or stride < 1:
+        raise ValueError(f"size and stride must be at least 1, got size {size}, stride {stride}")
+    mask = np.ones((size, size), dtype=bool)
+    mask[::stride, ::stride] = False
+    return mask
+
+
+def shared_delta_faces(values, vmax, ring=0):
+    """Cell colours of a δ-like map on the one scale ``−vmax … vmax`` (:data:`DELTA_CMAP`).
+
+    ``draw_matrix`` scales every δ map to its own largest value; pass these as its
+    ``faces=`` to put several maps on one scale, so that their sizes compare by eye.
+    The outer ``ring`` cells are left as ``None`` (``draw_matrix`` greys them as padding).
+    """
+    from matplotlib import colormaps
+    vmax = float(vmax)
+    if not vmax > 0:
+        raise ValueError(f"vmax must be positive, got {vmax}")
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"shared_delta_faces needs a 2-D array, got shape {arr.shape}")
+    cmap, norm = colormaps[DELTA_CMAP], mcolors.Normalize(-vmax, vmax)
+    rows, cols = arr.shape
+    return [[cmap(norm(arr[r, c])) if ring <= r < rows - ring and ring <= c < cols - ring
+             else None for c in range(cols)] for r in range(rows)]
+
+
+def blank_cells(values, mask):
+    """The numbers of ``values`` as text, with the cells where ``mask`` is True left empty.
+
+    For drawing a map whose zeros are shown by a grey ring or hatching instead of a 0.
+    """
+    arr = np.asarray(values, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    if arr.shape != mask.shape:
+        raise ValueError(f"values {arr.shape} and mask {mask.shape} differ in shape")
+    text = np.array([[_format(v, "{:.3g}") for v in row] for row in arr], dtype=object)
+    text[mask] = ""
+    return text
+
+
+def filled_faces(mask, role, amount=0.7):
+    """Cell colours: ``role``'s tint where ``mask`` is True, white elsewhere (a 0/1 pattern)."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim != 2:
+        raise ValueError(f"filled_faces needs a 2-D mask, got shape {mask.shape}")
+    face = tint(role, amount)
+    return [[face if m else "white" for m in row] for row in mask]
+
+
+__all__ += ["skipped_mask", "shared_delta_faces", "blank_cells", "filled_faces"]
+
+
+
+# ---------------------------------------------------------------------------
+# Chapters 9 and 10: a network's shapes, digits, curves, confusion, sensitivity maps
+# ---------------------------------------------------------------------------
+
+__all__ += ["network_shapes", "digit", "digit_grid", "learning_curves", "confusion", "kernel_grid",
+            "feature_maps", "input_gradients", "pixel_walk", "seed_accuracies"]
+
+
+def network_shapes(stages, arrows, brackets=(), *, ax=None, title=None, unit=0.22):
+    """One sample's arrays between the layers of a network, joined by labelled arrows.
+
+    ``stages`` are shapes ``(C, H, W)`` (drawn as a stack of C squares of side H) or
+    ``(D,)`` (a column); ``arrows[k]`` labels the step from stage k to k+1;
+    ``brackets`` are ``(first stage, last stage, text)`` drawn under the boxes.
+    """
+    if len(arrows) != len(stages) - 1:
+        raise ValueError(f"{len(stages)} stages need {len(stages) - 1} arrow labels, got {len(arrows)}")
+    if ax is None:
+        fig, axes = new_figure(1.4 * len(stages), 3.0)
+        ax = axes[0, 0]
+    fig, x0, gap, spans = ax.figure, 0.0, 1.5, []
+    for k, shape in enumerate(stages):
+        role = "input" if k == 0 else "output"
+        if len(shape) == 3:
+            C, H, W = shape
+            for c in range(C - 1, -1, -1):
+                ax.add_patch(Rectangle((x0 + 0.18 * c, 0.18 * c), W * unit, H * unit,
+                                       facecolor=tint(role, 0.55), edgecolor="#444444", linewidth=0.8))
+            width = W * unit + 0.18 * (C - 1)
+        else:
+            width = 0.3
+            ax.add_patch(Rectangle((x0, 0), width, shape[0] * 0.16, facecolor=tint(role, 0.55),
+                                   edgecolor="#444444", linewidth=0.8))
+        ax.text(x0 + width / 2, -0.25, "×".join(map(str, shape)), ha="center", va="top", fontsize=9)
+        spans.append((x0, x0 + width))
+        if k < len(arrows):
+            ax.annotate("", (x0 + width + gap - 0.1, 0.6), (x0 + width + 0.1, 0.6),
+                        arrowprops={"arrowstyle": "-|>", "color": "#444444"})
+            ax.text(x0 + width + gap / 2, 0.75, arrows[k], ha="center", va="bottom", fontsize=8,
+                    color=role_colour("kernel"))
+        x0 += width + gap
+    for first, last, text in brackets:
+        left, right, y = spans[first][0], spans[last][1], -0.75
+        ax.plot([left, left, right, right], [y + 0.15, y, y, y + 0.15], color="#444444", lw=1)
+        ax.text((left + right) / 2, y - 0.1, text, ha="center", va="top", fontsize=9)
+    ax.set_xlim(-0.2, x0 - gap + 0.3)
+    ax.set_ylim(-1.5, 2.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def digit(ax, image, title=None):
+    """One grey-level digit, ink dark on white, values 0 … 1."""
+    ax.imshow(np.asarray(image, dtype=float), cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+
+
+def digit_grid(images, titles=None, *, ncols=10, title=None, size=0.9):
+    """Digits (a list of H×W arrays) in rows of ``ncols``, each with its title."""
+    images = [np.asarray(im, dtype=float) for im in images]
+    if not images:
+        raise ValueError("digit_grid needs at least one image")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig, axes = new_figure(size * ncols + 0.2, (size + 0.25) * nrows + 0.4, nrows, ncols)
+    for k, ax in enumerate(axes.ravel()):
+        if k < len(images):
+            digit(ax, images[k], None if titles is None else titles[k])
+        else:
+            ax.axis("off")
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def learning_curves(history, *, title=None):
+    """Loss and accuracy per epoch, on the training batches and on the validation set,
+    from a ``cnnbook.training.History``."""
+    epochs = np.arange(1, history.epochs + 1)
+    fig, axes = new_figure(9.6, 3.3, 1, 2)
+    series = [("loss", history.loss, history.val_loss, "cross-entropy E"),
+              ("accuracy", history.train_accuracy, history.val_accuracy, "fraction correct")]
+    for ax, (name, train, val, ylabel) in zip(axes[0], series):
+        ax.plot(epochs, train, "o-", color=role_colour("input"), ms=3, label="training (during the epoch)")
+        if val:
+            ax.plot(epochs, val, "s-", color=role_colour("output"), ms=3, label="validation (after the epoch)")
+        ax.set_title(name, fontsize=11)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_yscale("log")
+    axes[0, 0].legend(fontsize=9)
+    low = min(history.train_accuracy + history.val_accuracy)
+    axes[0, 1].set_ylim(low - 0.03, 1.01)
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def confusion(matrix, *, title=None):
+    """A confusion matrix (rows: true class, columns: predicted class), counts written in."""
+    c = np.asarray(matrix)
+    if c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise ValueError(f"a confusion matrix is square, got shape {c.shape}")
+    fig, axes = new_figure(0.42 * len(c) + 0.6, 0.42 * len(c) + 0.6)
+    ax = axes[0, 0]
+    heatmap(c, "output", ax=ax, fmt="{:.0f}", title=title)
+    ax.set_xticks(range(len(c)))
+    ax.set_yticks(range(len(c)))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    return fig
+
+
+def kernel_grid(weights, *, ncols=8, title=None):
+    """The 2-D kernels ``weights[q, 0]`` of a first convolution layer, one shared colour
+    scale symmetric around 0 (kernel colour for positive, purple for negative), a colourbar."""
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 4:
+        raise ValueError(f"kernel_grid needs weights of shape (F, C, KH, KW), got {w.shape}")
+    nrows = -(-len(w) // ncols)
+    fig, axes = new_figure(1.1 * ncols + 0.8, 1.15 * nrows + 0.5, nrows, ncols)
+    limit = float(np.abs(w).max()) or 1.0
+    norm = mcolors.TwoSlopeNorm(0.0, -limit, limit)
+    image = None
+    for q, ax in enumerate(axes.ravel()):
+        if q < len(w):
+            image = ax.imshow(w[q, 0], cmap="PuOr_r", norm=norm, interpolation="nearest")
+            ax.set_title(f"filter {q}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if q >= len(w):
+            ax.axis("off")
+    fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def feature_maps(image, rows, *, count=8, title=None):
+    """A digit and the first ``count`` maps of each stage in ``rows`` = [(name, (C, H, W) maps)],
+    white for 0 and one colour scale per row, in the input colour (the next layer's input)."""
+    fig, axes = new_figure(1.05 * (count + 1) + 0.2, 1.45 * len(rows) + 0.3, len(rows), count + 1)
+    cmap = mcolors.LinearSegmentedColormap.from_list("feature map", ["white", role_colour("input")])
+    for r, (name, maps) in enumerate(rows):
+        maps = np.asarray(maps, dtype=float)
+        top = float(maps[:count].max()) or 1.0
+        axes[r, 0].axis("off")
+        for c in range(count):
+            ax = axes[r, c + 1]
+            ax.imshow(maps[c], cmap=cmap, vmin=0.0, vmax=top, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{name}, map {c}" if c == 0 else f"map {c}", fontsize=8)
+    digit(axes[len(rows) // 2, 0], image)
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def input_gradients(images, gradients, titles=None, *, title=None):
+    """Digits (top row) and their sensitivity maps ∂E/∂x (bottom row) on ONE colour scale,
+    symmetric around 0 (blue < 0: more ink lowers E), with one colourbar for all maps; the
+    grey line outlines each digit's ink (level 0.5)."""
+    images = [np.asarray(im, dtype=float) for im in images]
+    grads = [np.asarray(g, dtype=float) for g in gradients]
+    if len(images) != len(grads) or not images:
+        raise ValueError(f"need as many gradients as images (at least one), got {len(images)} and {len(grads)}")
+    n = len(images)
+    fig, axes = new_figure(1.45 * n + 1.0, 3.7, 2, n)
+    norm = _delta_norm(np.concatenate([g.ravel() for g in grads]))
+    image = None
+    for k in range(n):
+        digit(axes[0, k], images[k], None if titles is None else titles[k])
+        image = axes[1, k].imshow(grads[k], cmap=DELTA_CMAP, norm=norm, interpolation="nearest")
+        axes[1, k].contour(images[k], levels=[0.5], colors="#444444", linewidths=0.7)
+        axes[1, k].set_xticks([])
+        axes[1, k].set_yticks([])
+    axes[1, 0].set_ylabel("∂E/∂x", fontsize=10)
+    fig.colorbar(image, ax=axes[1, :], shrink=0.9, label="∂E/∂x (one scale for all)")
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def pixel_walk(before, after, *, titles=("before", "after")):
+    """A digit before and after a walk on its pixels, and the change between them
+    (green: ink added, pink: removed, symmetric scale, colourbar)."""
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    change = after - before
+    limit = float(np.abs(change).max()) or 1.0
+    fig, axes = new_figure(7.6, 2.6, 1, 3)
+    digit(axes[0, 0], before, titles[0])
+    image = axes[0, 1].imshow(change, cmap="PiYG", norm=mcolors.TwoSlopeNorm(0.0, -limit, limit))
+    axes[0, 1].set_xticks([])
+    axes[0, 1].set_yticks([])
+    axes[0, 1].set_title("ink added (green) / removed (pink)", fontsize=10)
+    fig.colorbar(image, ax=axes[0, 1], shrink=0.8)
+    digit(axes[0, 2], after, titles[1])
+    return fig
+
+
+def seed_accuracies(accuracies, seeds, *, title=None):
+    """Test accuracy of each seed's run as a dot, with the mean and ± one standard deviation."""
+    acc = np.asarray(accuracies, dtype=float)
+    fig, axes = new_figure(6.0, 2.4)
+    ax = axes[0, 0]
+    mean = acc.mean()
+    std = acc.std(ddof=1) if len(acc) > 1 else 0.0
+    ax.axhspan(mean - std, mean + std, color=tint("output", 0.25), label="mean ± 1 std")
+    ax.axhline(mean, color=role_colour("output"), lw=1.5)
+    ax.plot(list(seeds), acc, "o", color=role_colour("input"), label="one run (its own split)")
+    ax.set_xticks(list(seeds))
+    ax.set_xlabel("seed")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    if title is not None:
+        ax.set_title(title, fontsize=11)
+    return fig

@@ -36,6 +36,7 @@ def test_train_on_the_digits_ends_with_the_test_accuracy(tmp_path):
     last = done.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"test accuracy: [01]\.\d{4}", last), done.stdout
     assert float(last.split(": ")[1]) > 0.5
+    assert re.fullmatch(r"validation accuracy: [01]\.\d{4}", done.stdout.strip().splitlines()[-2])
     assert "epoch 1/1" in done.stderr and "Traceback" not in done.stderr  # the progress bar
 
 
@@ -98,7 +99,8 @@ def test_train_on_mnist_files(tmp_path, capsys):
     write_mnist(tmp_path, n_train=20, n_test=10)
     assert main(["train", "--data", str(tmp_path), "--epochs", "1", "--batch-size", "8"]) == 0
     out, err = capsys.readouterr()
-    assert out.splitlines()[0] == f"{tmp_path}: 20 training and 10 test images, 1×28×28"
+    assert out.splitlines()[0] == (f"{tmp_path}: 20 training images (16 fitted, 4 for validation) "
+                                   "and 10 test images, 1×28×28")
     assert re.fullmatch(r"test accuracy: [01]\.\d{4}", out.splitlines()[-1])
     assert "epoch 1/1" in err
 
@@ -116,3 +118,53 @@ def test_figures_help(tmp_path):
     done = run("figures", "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "usage" in done.stdout.lower()
+
+
+def test_seeds_reports_mean_and_standard_deviation(capsys):
+    from cnnbook.data import load_digits
+    from cnnbook.training import evaluate, train_network
+
+    assert main(["train", "--epochs", "1", "--seed", "2", "--seeds", "2", "--batch-size", "64"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    runs = [line for line in lines if line.startswith("seed ")]
+    assert [r.split(":")[0] for r in runs] == ["seed 2", "seed 3"]
+    accuracies = []
+    for seed, line in zip((2, 3), runs):   # each line is that seed's own split, training and test
+        data = load_digits(seed=seed)
+        model, history = train_network(data, epochs=1, batch_size=64, seed=seed, progress=False)
+        test = evaluate(model, data.x_test, data.y_test)[1]
+        assert f"validation accuracy {history.val_accuracy[-1]:.4f}, test accuracy {test:.4f}" in line
+        accuracies.append(test)
+    mean, std = np.mean(accuracies), np.std(accuracies, ddof=1)
+    assert lines[-1] == f"test accuracy: {mean:.4f} ± {std:.4f} (mean ± standard deviation over 2 seeds)"
+
+
+def test_train_works_without_tqdm(tmp_path):
+    """tqdm hidden from the interpreter: training runs, prints its result, and shows no bar."""
+    code = ("import sys; sys.modules['tqdm'] = None; sys.modules['tqdm.auto'] = None; "
+            "from cnnbook.__main__ import main; "
+            "sys.exit(main(['train', '--epochs', '1', '--batch-size', '64']))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert re.fullmatch(r"test accuracy: [01]\.\d{4}", done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["figures", "--only", "nope"], "python -m cnnbook figures: error: argument --only: invalid choice: 'nope'"),
+    (["figures", "--colour"], "python -m cnnbook figures: error: unrecognized arguments: --colour (see --help)"),
+])
+def test_figures_errors_are_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and _one_line(err).startswith(message)
+
+
+def test_figures_unwritable_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["figures", str(blocker / "figs"), "--only", "role_colours"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("python -m cnnbook figures: error: cannot write role_colours into")

@@ -34,9 +34,9 @@ def test_bookkeeping_equals_conv2d_and_its_backward(case):
     fwd = d.forward_terms(shape, kernel, s, p)
     gin = d.input_gradient_terms(shape, kernel, s, p)
     gw = d.weight_gradient_terms(shape, kernel, s, p)
-    assert list(fwd) == [(r, c) for r in range(net.shape[0]) for c in range(net.shape[1])]
+    assert list(fwd) == [(u, v) for u in range(net.shape[0]) for v in range(net.shape[1])]
     assert list(gin) == [(i, j) for i in range(shape[0]) for j in range(shape[1])]
-    assert list(gw) == [(u, v) for u in range(kernel[0]) for v in range(kernel[1])]
+    assert list(gw) == [(m, n) for m in range(kernel[0]) for n in range(kernel[1])]
     np.testing.assert_allclose(d.evaluate_terms(fwd, w, x) + b, net, atol=1e-12)
     np.testing.assert_allclose(d.evaluate_terms(gin, delta, w), dx[0, 0], atol=1e-12)
     np.testing.assert_allclose(d.evaluate_terms(gw, delta, x), dw[0, 0], atol=1e-12)
@@ -49,7 +49,7 @@ def test_bookkeeping_equals_conv2d_and_its_backward(case):
     np.testing.assert_array_equal(counts, cb.participation_counts(shape, kernel, s, p))
     # pairs sorted by the output cell, as the seeds write them
     for pairs in gin.values():
-        assert [rc for rc, _ in pairs] == sorted(rc for rc, _ in pairs)
+        assert [uv for uv, _ in pairs] == sorted(uv for uv, _ in pairs)
 
 
 @given(single_channel_cases())
@@ -129,7 +129,7 @@ def test_seed004_forward_and_bias_strings():
                       r" + w_{2,1} a^{l-1}_{3,2} + w_{2,2} a^{l-1}_{3,3} + w_b")
     assert d.bias_gradient_latex((3, 3), (2, 2), **SEED004, bias="w_b") == (
         r"\frac{\partial E}{\partial w_b} = \delta^{l}_{1,1} + \delta^{l}_{1,2} + \delta^{l}_{2,1}"
-        r" + \delta^{l}_{2,2} = \sum_{r,c} \delta^{l}_{rc}")
+        r" + \delta^{l}_{2,2} = \sum_{u,v} \delta^{l}_{uv}")
 
 
 def test_seed001_notation_and_term_counts_4x4():
@@ -160,7 +160,7 @@ def test_text_style_and_single_equations():
         "net_11 = w_11·x_11 + w_12·x_12 + w_21·x_21 + w_22·x_22 + b"
     # a pixel no window reads (L − F = 3 not divisible by S = 2): gradient 0
     assert d.input_gradient_equation((5, 5), (6, 6), (3, 3), stride=2, style="text") == "∂E/∂x_66 = 0"
-    # padding: the corner pixel sits at offset (1, 1) of the first window only
+    # padding: the corner pixel sits at tap (1, 1) of the first window only
     assert d.input_gradient_equation((0, 0), (4, 4), (3, 3), 1, 1, style="text") == \
         "∂E/∂x_11 = δ_11·w_22 + δ_12·w_21 + δ_21·w_12 + δ_22·w_11"
     # 0-based and two-digit indices
@@ -213,3 +213,15 @@ def test_no_plotting_imports():
             "print(any(m.split('.')[0] in ('matplotlib', 'ipywidgets') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_one_based_and_the_seeds_letters():
+    """one_based shifts every index by one, keys and pairs alike (seed 004's slide, 1-based)."""
+    terms = d.one_based(d.input_gradient_terms((3, 3), (2, 2)))
+    assert terms[(2, 2)] == [((1, 1), (2, 2)), ((1, 2), (2, 1)), ((2, 1), (1, 2)), ((2, 2), (1, 1))]
+    assert terms[(3, 2)] == [((2, 1), (2, 2)), ((2, 2), (2, 1))]
+    assert min(min(k) for k in terms) == 1 and len(terms) == 9
+    assert d.input_gradient_equation((0, 0), (4, 4), (2, 2), symbols=d.SEED001_SYMBOLS) == (
+        r"\frac{\partial E}{\partial i_{11}} = \delta_{11} h_{11}")
+    assert d.forward_equation((0, 0), (3, 3), (2, 2), symbols=d.SEED004_SYMBOLS, sep=",").startswith(
+        r"\mathrm{net}_{1,1} = w_{1,1} a^{l-1}_{1,1}")

@@ -63,6 +63,9 @@ OTHER_CASES = [
     (lambda: cb.im2col(np.ones((1, 1, 4, 4)), 5), "kernel height 5 does not fit input height 4"),
     (lambda: cb.col2im(np.ones((4, 9)), (4, 4), 2), r"x_shape must be \(N, C, H, W\)"),
     (lambda: cb.participation_counts(3, 4), "kernel height 4 does not fit input height 3"),
+    (lambda: cb.im2col_reference(np.ones((1, 1, 4, 4)), 5), "kernel height 5 does not fit input height 4"),
+    (lambda: cb.col2im_reference(np.ones((4, 8)), (1, 1, 4, 4), 2), r"cols has shape \(4, 8\) but im2col of an input \(1, 1, 4, 4\) gives \(4, 9\)"),
+    (lambda: cb.col2im_reference(np.ones((4, 9)), "abcd", 2), r"x_shape must be \(N, C, H, W\), four ints, got 'abcd'"),
 ]
 
 
@@ -88,6 +91,10 @@ def _calls(rng):
         for g in (fb, rb):
             yield lambda g=g: g(dout_p, x, 2, 1, 1), (dout_p, x)
     yield lambda: cb.im2col(x, 3, 2, 1), (x,)
+    yield lambda: cb.im2col_reference(x, 3, 2, 1), (x,)
+    cols = rng.normal(size=(27, 2 * 3 * 3))
+    yield lambda: cb.col2im(cols, x.shape, 3, 2, 1), (cols,)
+    yield lambda: cb.col2im_reference(cols, x.shape, 3, 2, 1), (cols,)
     yield lambda: cb.pad2d(x, 1), (x,)
     yield lambda: cb.rot180(w), (w,)
     yield lambda: cb.expand_sensitivity(dout_c, 2), (dout_c,)
@@ -96,7 +103,7 @@ def _calls(rng):
         yield lambda fn=fn: fn(x), (x,)
     yield lambda: cb.relu_backward(x, x), (x,)
     yield lambda: cb.flatten_backward(x.reshape(2, -1), x.shape), (x,)
-    yield lambda: cb.softmax_cross_entropy_backward(logits, labels), (logits, labels)
+    yield lambda: cb.softmax_cross_entropy_backward(1.0, logits, labels), (logits, labels)
     yield lambda: cb.softmax(logits), (logits,)
 
 
@@ -111,3 +118,91 @@ def test_inputs_are_never_modified():
         for o in out if isinstance(out, tuple) else (out,):
             for a in arrays:
                 assert not np.shares_memory(o, a), call
+
+
+# --- what numpy would silently accept: complex numbers, None, strings -------------------
+
+NOT_NUMBERS = [
+    (lambda: cb.relu([None, 1]), "x must be an array of numbers, got None among its entries"),
+    (lambda: cb.relu(np.array([1.0, object()], dtype=object)), "x must be an array of numbers, got <object"),
+    (lambda: cb.relu(np.array([1 + 2j, 3])), r"x must hold real numbers, got a complex array"),
+    (lambda: cb.sigmoid(np.ones(3, dtype=np.complex64)), r"x must hold real numbers, got a complex array"),
+    (lambda: cb.conv2d(X + 0j, W), r"x must hold real numbers, got a complex array"),
+    (lambda: cb.conv2d(X, W, np.array([1j, 0])), r"b must hold real numbers"),
+    (lambda: cb.max_pool2d(np.full((1, 1, 2, 2), 1j), 2), r"x must hold real numbers"),
+    (lambda: cb.conv2d(X, W, b=["5", "1"]), "b must be an array of numbers, got strings such as '5'"),
+    (lambda: cb.conv2d(X, W, b=["5"]), "b must be an array of numbers, got strings such as '5'"),
+    (lambda: cb.relu([1, "5"]), "x must be an array of numbers, got strings such as '1'"),
+    (lambda: cb.conv2d(X, W, b=[None, 1]), "b must be an array of numbers, got None"),
+    (lambda: cb.pad2d([[None, 1], [2, 3]], 1), "a must be an array of numbers, got None"),
+    (lambda: cb.dense([[1j]], [[1.0]]), "x must hold real numbers"),
+]
+
+
+@pytest.mark.parametrize("call, match", NOT_NUMBERS)
+def test_only_real_numbers_are_numbers(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_no_complex_warning_escapes():
+    """numpy warns and drops the imaginary part; cnnbook raises before that."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="complex"):
+            cb.relu(np.array([1 + 1j]))
+
+
+def test_object_arrays_of_numbers_and_bools_are_still_numbers():
+    np.testing.assert_array_equal(cb.relu(np.array([-1, 2.5], dtype=object)), [0.0, 2.5])
+    np.testing.assert_array_equal(cb.relu(np.array([True, False])), [1.0, 0.0])
+    assert cb.relu(np.arange(3, dtype=np.int8)).dtype == np.float64
+
+
+def test_col2im_x_shape_must_be_four_ints():
+    for bad, match in [("abcd", r"x_shape must be \(N, C, H, W\), four ints, got 'abcd'"),
+                       ((1, 1, "4", 4), "x_shape entry must be an integer, got '4'"),
+                       ((1, 1, 4.0, 4), "x_shape entry must be an integer, got 4.0"),
+                       ((1, 1, -4, 4), "x_shape entry must not be negative, got -4"),
+                       (None, "x_shape must be .* got None"),
+                       (5, "x_shape must be .* got 5")]:
+        with pytest.raises(ValueError, match=match):
+            cb.col2im(np.ones((4, 9)), bad, 2)
+
+
+# --- a padding too large for any memory is refused before anything is allocated -----------
+
+HUGE = 10**7  # three padded 5×5 maps of (2·10⁷ + 5)² float64 cells: 9.6 PB
+
+TOO_BIG = [
+    (lambda: cb.conv2d(X, W, padding=HUGE), r"padding 10000000 needs a padded input of shape \(1, 3, 20000005, 20000005\), 9\.6 PB of float64: more than this machine's"),
+    (lambda: cb.conv2d_backward(np.ones((1, 2, 3, 3)), X, W, padding=(HUGE, HUGE + 1)), r"padding \(10000000, 10000001\) needs"),
+    (lambda: cb.conv2d_reference(X, W, padding=HUGE), "padding 10000000 needs a padded input"),
+    (lambda: cb.conv2d_backward_reference(np.ones((1, 2, 3, 3)), X, W, padding=HUGE), "padding 10000000 needs"),
+    (lambda: cb.max_pool2d(X, 2 * HUGE, padding=HUGE), "padding 10000000 needs a padded input"),
+    (lambda: cb.avg_pool2d_reference(X, 2 * HUGE, padding=HUGE), "padding 10000000 needs"),
+    (lambda: cb.pad2d(np.ones((3, 3)), HUGE), r"padding 10000000 needs a padded array of shape \(20000003, 20000003\)"),
+    (lambda: cb.im2col(X, 3, padding=HUGE), "padding 10000000 needs columns of shape"),
+    (lambda: cb.participation_counts(3, 2, padding=HUGE), "padding 10000000 needs columns"),
+    (lambda: cb.conv_matrix(np.ones((2, 2)), 3, padding=HUGE), r"input_shape \(3, 3\) with padding 10000000 needs a matrix"),
+    (lambda: cb.col2im(np.ones((4, 9)), (HUGE, HUGE, 3, 3), 2), r"x_shape \(10000000, 10000000, 3, 3\) needs an input"),
+]
+
+
+@pytest.mark.parametrize("call, match", TOO_BIG)
+def test_a_padding_no_memory_holds_is_refused_with_the_size(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_the_size_limit_is_the_machines_memory(monkeypatch):
+    """Below the limit the same call runs; with the limit lowered it is refused."""
+    from cnnbook import shapes
+
+    assert shapes.MAX_BYTES > 2**28  # any machine that runs the course has 256 MB
+    assert cb.conv2d(X, W, padding=100).shape == (1, 2, 203, 203)
+    monkeypatch.setattr(shapes, "MAX_BYTES", 10**5)
+    with pytest.raises(ValueError, match=r"padding 100 needs a padded input of shape \(1, 3, 205, 205\), 1\.0 MB of float64: more than this machine's 100\.0 kB"):
+        cb.conv2d(X, W, padding=100)

@@ -39,7 +39,7 @@ def test_unanswered(key, capsys):
 
 def test_every_chapter_has_three_to_six_exercises():
     chapters = {key.split(".")[0] for key in KEYS}
-    assert chapters == {f"ch{n:02d}" for n in range(1, 12)}
+    assert chapters >= {f"ch{n:02d}" for n in range(1, 12)}
     for chapter in chapters:
         assert 3 <= len(exercises.keys(chapter, kind="answer")) <= 6, chapter
 

@@ -1,4 +1,4 @@
-"""The fast paths of conv.py / pool.py / im2col.py against the readable reference.
+"""The fast paths of conv.py / pool.py / im2col.py (and _columns.py) against the readable reference.
 
 The fast code takes different routes for different inputs: convolution in blocks of
 images (one image per block, several with a smaller last block, or all at once);
@@ -7,8 +7,6 @@ pooling rows-then-columns, with a separate route for windows that tile the input
 must give the reference's numbers; these tests pick inputs that send the fast code
 down each of them.
 """
-import sys
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -17,40 +15,88 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import cnnbook as cb
 
-from .strategies import conv_cases, pool_cases
+from .strategies import conv_cases, conv_transpose_cases, pool_cases
 
-# cnnbook.im2col is also the name of the function, so fetch the module itself
-im2col_module = sys.modules["cnnbook.im2col"]
+from cnnbook import _columns
 
 MAX = (cb.max_pool2d, cb.max_pool2d_backward, cb.max_pool2d_reference, cb.max_pool2d_backward_reference)
 AVG = (cb.avg_pool2d, cb.avg_pool2d_backward, cb.avg_pool2d_reference, cb.avg_pool2d_backward_reference)
 
 
-def _conv_matches_reference(x, w, b, dout, s, p):
-    assert_allclose(cb.conv2d(x, w, b, s, p), cb.conv2d_reference(x, w, b, s, p), rtol=1e-12, atol=1e-12)
-    for got, want in zip(cb.conv2d_backward(dout, x, w, s, p), cb.conv2d_backward_reference(dout, x, w, s, p)):
+def _conv_matches_reference(x, w, b, dout, s, p, d=1):
+    assert_allclose(cb.conv2d(x, w, b, s, p, d), cb.conv2d_reference(x, w, b, s, p, d), rtol=1e-12, atol=1e-12)
+    for got, want in zip(cb.conv2d_backward(dout, x, w, s, p, d), cb.conv2d_backward_reference(dout, x, w, s, p, d)):
+        assert got.shape == want.shape and got.dtype == np.float64
+        assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+CONV_KEYS = ("x", "w", "b", "dout", "stride", "padding", "dilation")
+TRANSPOSE_ARGS = ("stride", "padding", "output_padding", "dilation")
+
+
+def _conv_transpose_matches_reference(case):
+    x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
+    args = [case[k] for k in TRANSPOSE_ARGS]
+    out = cb.conv_transpose2d(x, w, b, *args)
+    assert out.shape == dout.shape and out.dtype == np.float64
+    assert_allclose(out, cb.conv_transpose2d_reference(x, w, b, *args), rtol=1e-12, atol=1e-12)
+    for got, want in zip(cb.conv_transpose2d_backward(dout, x, w, *args),
+                         cb.conv_transpose2d_backward_reference(dout, x, w, *args)):
         assert got.shape == want.shape and got.dtype == np.float64
         assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 # --- convolution -------------------------------------------------------------------------
 
-@given(case=conv_cases(), block_bytes=st.sampled_from([1, 3000, 2**30]))
+@given(case=conv_cases(max_dilation=3), block_bytes=st.sampled_from([1, 3000, 2**30]))
 def test_conv_blocks_of_any_size_match_reference(case, block_bytes):
     """One image per block, a few per block with a smaller last block, or all in one."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(im2col_module, "BLOCK_BYTES", block_bytes)
-        _conv_matches_reference(*(case[k] for k in ("x", "w", "b", "dout", "stride", "padding")))
+        mp.setattr(_columns, "BLOCK_BYTES", block_bytes)
+        _conv_matches_reference(*(case[k] for k in CONV_KEYS))
 
 
-@given(case=conv_cases(), cost=st.sampled_from([-1, 10**9]))
+@given(case=conv_cases(max_dilation=3), cost=st.sampled_from([-1, 10**9]))
 def test_conv_both_col2im_routes_match_reference(case, cost):
     """Stride-1 dx through the zero grid (any cost allowed) and through one strided
     add per kernel offset (none allowed) give the reference's gradients."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(im2col_module, "ZERO_GRID_COST", cost)
-        mp.setattr(im2col_module, "BLOCK_BYTES", 3000)  # several blocks, a smaller last one
-        _conv_matches_reference(*(case[k] for k in ("x", "w", "b", "dout", "stride", "padding")))
+        mp.setattr(_columns, "ZERO_GRID_COST", cost)
+        mp.setattr(_columns, "BLOCK_BYTES", 3000)  # several blocks, a smaller last one
+        _conv_matches_reference(*(case[k] for k in CONV_KEYS))
+
+
+@given(case=conv_transpose_cases(), block_bytes=st.sampled_from([1, 3000, 2**30]),
+       cost=st.sampled_from([-1, 10**9]))
+def test_conv_transpose_every_route_matches_reference(case, block_bytes, cost):
+    """The transposed convolution runs col2im (forward) and im2col (backward) on the same
+    engine: blocks of any size, and both col2im routes."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_columns, "BLOCK_BYTES", block_bytes)
+        mp.setattr(_columns, "ZERO_GRID_COST", cost)
+        _conv_transpose_matches_reference(case)
+
+
+@pytest.mark.parametrize("N, C, H, W, F, k, s, p, d", [
+    (3, 2, 9, 9, 3, (3, 3), (1, 1), (0, 0), (2, 2)),    # dilation 2, stride 1: the zero grid
+    (2, 3, 11, 8, 2, (3, 2), (2, 1), (1, 2), (3, 2)),   # everything different per axis
+    (2, 1, 7, 7, 4, (2, 2), (1, 1), (2, 2), (4, 4)),    # dilation larger than the kernel
+    (4, 2, 6, 6, 2, (3, 3), (3, 3), (0, 0), (2, 2)),    # stride 3: pixels no window reads
+])
+def test_dilated_and_transposed_layouts_match_reference(N, C, H, W, F, k, s, p, d):
+    rng = np.random.default_rng(N * 100 + H)
+    x, w, b = rng.normal(size=(N, C, H, W)), rng.normal(size=(F, C) + k), rng.normal(size=F)
+    dout = rng.normal(size=cb.conv2d_reference(x, w, b, s, p, d).shape)
+    with pytest.MonkeyPatch.context() as mp:
+        for block_bytes in (1, 2**30):
+            mp.setattr(_columns, "BLOCK_BYTES", block_bytes)
+            _conv_matches_reference(x, w, b, dout, s, p, d)
+            # the transposed convolution with the same w maps dout back to x's size
+            case = {"x": dout, "w": w, "b": rng.normal(size=C), "dout": rng.normal(size=x.shape),
+                    "stride": s, "padding": p, "dilation": d,
+                    "output_padding": ((H + 2 * p[0] - d[0] * (k[0] - 1) - 1) % s[0],
+                                       (W + 2 * p[1] - d[1] * (k[1] - 1) - 1) % s[1])}
+            _conv_transpose_matches_reference(case)
 
 
 @pytest.mark.parametrize("N, C, H, W, F, k, s, p", [
@@ -71,7 +117,7 @@ def test_conv_layouts_match_reference(N, C, H, W, F, k, s, p):
     dout = rng.normal(size=cb.conv2d_reference(x, w, b, s, p).shape)
     with pytest.MonkeyPatch.context() as mp:
         for block_bytes in (1, 2**30):
-            mp.setattr(im2col_module, "BLOCK_BYTES", block_bytes)
+            mp.setattr(_columns, "BLOCK_BYTES", block_bytes)
             _conv_matches_reference(x, w, b, dout, s, p)
 
 
@@ -94,6 +140,17 @@ def test_conv_does_not_change_its_inputs():
     cb.conv2d_backward(dout, x, w, 1, 1)
     for a, c in zip((x, w, b, dout), copies):
         assert_array_equal(a, c)
+
+
+@given(conv_cases(max_dilation=3))
+def test_im2col_and_col2im_match_reference(case):
+    x, k, s, p, d = case["x"], case["w"].shape[2:], case["stride"], case["padding"], case["dilation"]
+    cols = cb.im2col(x, k, s, p, d)
+    assert_array_equal(cols, cb.im2col_reference(x, k, s, p, d))  # copies: exact
+    c = np.random.default_rng(int(x.size)).normal(size=cols.shape)
+    got, want = cb.col2im(c, x.shape, k, s, p, d), cb.col2im_reference(c, x.shape, k, s, p, d)
+    assert got.shape == want.shape == x.shape and got.dtype == np.float64
+    assert_allclose(got, want, rtol=1e-12, atol=1e-12)  # overlaps add up in another order
 
 
 @given(conv_cases())

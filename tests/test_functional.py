@@ -81,12 +81,18 @@ def test_cross_entropy_known_value():
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_gradient_is_p_minus_t(reduction, rng):
     logits, labels = rng.normal(size=(5, 3)), np.array([0, 2, 1, 1, 0])
-    grad = cb.softmax_cross_entropy_backward(logits, labels, reduction)
+    grad = cb.softmax_cross_entropy_backward(1.0, logits, labels, reduction)
     num = cb.numerical_gradient(lambda z: cb.softmax_cross_entropy(z, labels, reduction), logits)
     assert_allclose(grad, num, atol=1e-8)
     t = np.eye(3)[labels]
     scale = 1 / 5 if reduction == "mean" else 1
     assert_allclose(grad, (cb.softmax(logits) - t) * scale, atol=1e-15)
+    # dout first, a number defaulting to 1: E is a scalar, so dout = ∂(objective)/∂E scales δ
+    assert_array_equal(cb.softmax_cross_entropy_backward(logits=logits, targets=labels, reduction=reduction), grad)
+    assert_allclose(cb.softmax_cross_entropy_backward(-2.5, logits, labels, reduction), -2.5 * grad, rtol=1e-15)
+    assert_allclose(cb.softmax_cross_entropy_backward(np.array(3.0), logits, labels, reduction), 3 * grad, rtol=1e-15)
+    num3 = cb.numerical_gradient(lambda z: cb.softmax_cross_entropy(z, labels, reduction), logits, 3.0)
+    assert_allclose(cb.softmax_cross_entropy_backward(3.0, logits, labels, reduction), num3, atol=1e-8)
 
 
 def test_cross_entropy_accepts_probability_targets(rng):
@@ -107,6 +113,16 @@ def test_cross_entropy_accepts_probability_targets(rng):
     (lambda: cb.softmax_cross_entropy(np.zeros((2, 3)), [0.0, 1.0]), "must be integers"),
     (lambda: cb.softmax_cross_entropy(np.zeros((2, 3)), [0, 1], reduction="avg"), "reduction must be"),
     (lambda: cb.flatten_backward(np.ones((2, 5)), (2, 3, 2)), r"flattened output has shape \(2, 6\)"),
+    (lambda: cb.flatten_backward(np.ones((2, 6)), None), "x_shape must be a tuple of non-negative ints .* got None"),
+    (lambda: cb.flatten_backward(np.ones((2, 6)), "2,6"), "x_shape must be a tuple .* got '2,6'"),
+    (lambda: cb.flatten_backward(np.ones((2, 6)), (2, 6.0)), r"x_shape must be a tuple .* got \(2, 6.0\)"),
+    (lambda: cb.flatten_backward(np.ones((2, 6)), ()), r"x_shape must be a tuple .* got \(\)"),
+    # the old argument order (logits, targets) is caught, not silently misread
+    (lambda: cb.softmax_cross_entropy_backward(np.zeros((2, 3)), [0, 1]),
+     r"dout of a loss must be one finite number .* got an array of shape \(2, 3\); the arguments are \(dout, logits, targets\)"),
+    (lambda: cb.softmax_cross_entropy_backward(float("nan"), np.zeros((2, 3)), [0, 1]), "dout of a loss must be one finite number .* got nan"),
+    (lambda: cb.softmax_cross_entropy_backward(True, np.zeros((2, 3)), [0, 1]), "got True"),
+    (lambda: cb.softmax_cross_entropy_backward(1.0, np.zeros((2, 3))), r"needs logits and targets: \(dout, logits, targets\)"),
 ])
 def test_functional_bad_input(bad, match):
     with pytest.raises(ValueError, match=match):

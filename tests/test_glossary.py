@@ -32,7 +32,9 @@ from pathlib import Path
 
 import pytest
 
-from cnnbook.glossary import CHAPTER_NOTEBOOKS, GLOSSARY, glossary_table
+from cnnbook.glossary import (
+    CHAPTER_NOTEBOOKS, GLOSSARY, NOTATION, SOURCE_LETTERS, glossary_table, notation_table,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -40,6 +42,15 @@ CHAPTERS = sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")
                   if not p.name.startswith("00"))
 START = NOTEBOOK_DIR / "00_start_here.ipynb"
 
+# Chapters whose notation is still being converted by another branch. The test of each is
+# a strict xfail: once a chapter follows the table it XPASSes, which fails — then remove it.
+NOTATION_PENDING = {
+}
+# The exercise sections (owned by the exercises branch) are checked on their own.
+EXERCISE_NOTATION_PENDING = set()
+# Chapters whose glossary pairs the new glossary (残差, full 模式卷积 / 宽卷积) breaks until their
+# owner converts them: strict xfail as above.
+GLOSSARY_PENDING = set()
 NEAR = 60          # characters after the first English form in which its Chinese must appear
 NEAR_BEFORE = 20   # … or before it ("(光栅化, rasterisation)")
 BEFORE = 60        # characters before a Chinese term in which its English form must appear
@@ -48,8 +59,23 @@ CJK = "\u4e00-\u9fff"
 CJK_RUN = re.compile(rf"[{CJK}](?:[{CJK}0-9°]*[{CJK}])?")
 PURE_CHINESE = re.compile(rf"[{CJK}][{CJK}0-9°]*")
 
-CHINESE_TERMS = [t for t in GLOSSARY if PURE_CHINESE.fullmatch(t.chinese or "")]
-BY_CHINESE = {t.chinese: t for t in CHINESE_TERMS}
+
+
+def chinese_forms(term):
+    """The Chinese forms the checks look for: each " / " part that is pure Chinese, or the
+    Chinese run (3 characters or more) of a mixed one ("full 模式卷积" → 模式卷积)."""
+    forms = []
+    for part in (term.chinese or "").split(" / "):
+        part = part.strip()
+        if PURE_CHINESE.fullmatch(part):
+            forms.append(part)
+        else:
+            forms += [m.group(0) for m in CJK_RUN.finditer(part) if len(m.group(0)) >= 3]
+    return forms
+
+
+CHINESE_TERMS = [t for t in GLOSSARY if chinese_forms(t)]
+BY_CHINESE = {form: t for t in CHINESE_TERMS for form in chinese_forms(t)}
 
 
 # ---------------------------------------------------------------- reading the notebooks
@@ -219,8 +245,11 @@ def test_glossary_entries_are_well_formed():
         assert isinstance(t.symbol, str), t
     # the issue's terms are all there
     for zh in ["误差项", "敏感度图", "卷积核", "步长", "补零", "池化", "光栅化", "感受野",
-               "权值共享", "特征图", "全卷积"]:
+               "权值共享", "特征图", "宽卷积", "模式卷积", "残差"]:
         assert zh in BY_CHINESE, zh
+    # 全卷积 now means a fully convolutional network: never the name of full-mode correlation
+    assert not any("全卷积" in t.chinese for t in GLOSSARY)
+    assert BY_CHINESE["残差"].symbol == BY_CHINESE["误差项"].symbol == "δ"
 
 
 def test_chapter_notebooks_match_the_folder():
@@ -279,7 +308,9 @@ def test_checker_finds_drift():
         assert any("first 'max pooling' without (最大池化)" in p for p in problems)
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="glossary pairs not yet converted"))
+    if p.name in GLOSSARY_PENDING else p for p in CHAPTERS], ids=[p.name for p in CHAPTERS])
 def test_chapter_uses_the_glossary(path):
     problems = chapter_problems(path)
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
@@ -297,7 +328,163 @@ def test_start_here_shows_the_glossary_and_every_chapter():
         assert f"]({path.name})" in text, f"00_start_here.ipynb does not link {path.name}"
 
 
+# ---------------------------------------------------------------- the notation
+ALL_NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+# (what is wrong, pattern on normalised text, what the table says). Each pattern reads a
+# letter in a meaning the notation table gives to another one; they run on Markdown (the
+# sources' quotations 「…」 and Chinese "…" blanked), on code and on printed text outputs.
+MISUSES = [
+    ("δ^(l−1) without f′",
+     r"δ\^?\(?l\s*−\s*1\)?\s*=\s*(?:dx\b|∂E\s*/\s*∂(?:x|a)(?:\^\(l−1\))?(?:_\w+)?)"
+     r"(?![\w^(])(?!\s*(?:⊙|\*|·|∘))",
+     "δ^(l−1) = ∂E/∂net^(l−1) has f′ inside; the gradient reaching the input is ∂E/∂a^(l−1) "
+     "(code dx), and δ^(l−1) = ∂E/∂a^(l−1) ⊙ f′(net^(l−1))"),
+    ("F as the kernel side",
+     r"kernel\s+(?:(?:size|side|width)s?\s*(?:of\s*)?)?F\b|\bF\s*[×x]\s*F\b|\b[LHW]\s*[−+]\s*F\s*[+−]"
+     r"|\bF\s*=\s*\d+\s*(?:kernel|window)",
+     "the kernel side is K; F is the number of filters"),
+    ("L as the loss",
+     r"\bloss\s+L\b|∂L\s*/\s*∂|\bL\s*=\s*½|\bL\s*=\s*1/2|\bmean loss L\b",
+     "the loss is E; L is the side of an input map"),
+    ("D as the depth",
+     r"\bdepth\s+D\b|\bD\s+(?:input\s+)?channels\b|\bD\s*=\s*\d+\b|\bDepth D\b",
+     "the number of input channels (depth) is C"),
+    ("N as the number of filters",
+     r"\bN\s+filters\b|\bN\s*=\s*\d+\s+filters\b",
+     "N is the batch size; the number of filters is F"),
+    ("K as a count of kernels",
+     r"\bK\s+(?:kernels|filters)\b",
+     "K is the kernel side; the number of filters is F"),
+    ("s for a pooling window",
+     r"δ\s*/\s*s²|/\s*s\^2|\bs\s*[×x]\s*s\b|\bs²",
+     "a window's side is K, its size K²"),
+    ("an errata id the reader cannot open",
+     r"\berrat\w*\s+[A-Z]\d",
+     "link the chapter-11 entry by its heading"),
+]
+
+
+def normalise(text):
+    """LaTeX spelled as the prose writes it, so one pattern reads both."""
+    text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2", text)
+    for tex, uni in [(r"\delta", "δ"), (r"\partial", "∂"), (r"\odot", "⊙"), (r"\star", "⋆"),
+                     (r"\cdot", "·"), (r"\times", "×"), (r"\frac12", "½"), (r"\tfrac12", "½")]:
+        text = text.replace(tex, uni)
+    text = re.sub(r"\\(?:mathrm|text|mathbf|operatorname|left|right|big|Big)\b", "", text)
+    text = re.sub(r"\\[,;:! ]|[{}$]", " ", text)
+    text = text.replace("-", "−").replace("′", "′").replace("'", "′")
+    text = re.sub(r"∂\s+", "∂", text)
+    text = re.sub(r"\^\s*\(?\s*l\s*−\s*1\s*\)?", "^(l−1)", text)
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def notation_problems(path, exercises=False):
+    """Every place in a notebook where a letter is used outside the table's meaning: in the
+    chapter outside its exercise section, or (``exercises=True``) in the exercise section."""
+    from tests.test_notebooks import exercise_cells
+
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    in_exercises = exercise_cells(nb)
+    problems = []
+    for i, cell in enumerate(nb["cells"]):
+        if (i in in_exercises) != exercises:
+            continue
+        texts = [_source(cell)]
+        if cell["cell_type"] == "markdown":
+            texts = [_blank_all(texts[0], r"「[^」]*」")]
+            texts = [_blank_all(texts[0], r"\"[^\"\n]*\"|“[^”]*”",
+                                keep=lambda m: not re.search(f"[{CJK}]", m.group(0)))]
+        texts += ["".join(o["text"]) if isinstance(o["text"], list) else o["text"]
+                  for o in cell.get("outputs", []) if "text" in o]
+        for text in map(normalise, texts):
+            for what, pattern, rule in MISUSES:
+                for m in re.finditer(pattern, text):
+                    problems.append(f"{what} — cell {i}: …{_snippet(text, m.start(), m.end())}… "
+                                    f"({rule})")
+            for m in re.finditer("全卷积", text):
+                if not re.search(r"FCN|fully convolutional|never",
+                                 text[max(0, m.start() - 80):m.end() + 80]):
+                    problems.append(f"全卷积 for full mode — cell {i}: …{_snippet(text, m.start(), m.end())}… "
+                                    "(full-mode correlation is full 模式卷积 / 宽卷积; 全卷积 is an FCN)")
+    return problems
+
+
+def test_notation_table_is_well_formed():
+    symbols = [s.symbol for s in NOTATION]
+    assert len(set(symbols)) == len(symbols)
+    for s in NOTATION:
+        assert s.symbol and s.meaning and s.chapter in CHAPTER_NOTEBOOKS, s
+    table = notation_table().splitlines()
+    assert table[0] == "| symbol | meaning | in code | first chapter |"
+    assert len(table) == 2 + len(NOTATION)
+    by = {s.symbol: s for s in NOTATION}
+    assert "∂E/∂net" in by["δ^(l)"].meaning and "f′" in by["δ^(l)"].meaning
+    assert by["∂E/∂a^(l−1)"].code == "`dx`"
+    assert "never L" in by["E"].meaning
+    for letter in ("K", "C", "E", "F", "D", "L"):
+        assert letter in SOURCE_LETTERS
+
+
+def test_notation_checker_finds_misuse(tmp_path):
+    path = tmp_path / "x.ipynb"
+
+    def nb(markdown, code=""):
+        cells = [{"cell_type": "markdown", "source": markdown, "metadata": {}},
+                 {"cell_type": "code", "source": code, "metadata": {}, "outputs": []}]
+        path.write_text(json.dumps({"cells": cells}), encoding="utf-8")
+        return [p.split(" — ")[0] for p in notation_problems(path)]
+
+    good = ("The gradient reaching the input, $\\partial E/\\partial a^{(l-1)}$ (`dx`), and "
+            "$\\delta^{(l-1)} = \\frac{\\partial E}{\\partial a^{(l-1)}} \\odot f'(net^{(l-1)})$; "
+            "a $K\\times K$ kernel, output $\\lfloor (L - K + 2P)/S \\rfloor + 1$, C channels, "
+            "F filters, mean pooling spreads δ/K². Seed 002 writes 「L」; full 模式卷积, never 全卷积 (FCN).")
+    assert nb(good, "dx = dout * f_prime  # ∂E/∂a^(l−1)") == []
+    assert nb("so $\\delta^{l-1} = \\frac{\\partial E}{\\partial x}$ here") == ["δ^(l−1) without f′"]
+    assert nb("", "ax.set_title('δ^(l−1) = dx')") == ["δ^(l−1) without f′"]
+    assert nb("a kernel size $F$ and $(L - F + 2P)/S$") == ["F as the kernel side"] * 2
+    assert nb("the loss $L$, and $L = \\frac12 \\|y - t\\|^2$") == ["L as the loss"] * 2
+    assert nb("", "print(f'∂L/∂w = {g}')") == ["L as the loss"]
+    assert nb("depth $D$ and $N$ filters, 4 kernels of K") == ["D as the depth",
+                                                                "N as the number of filters"]
+    assert nb("it spreads δ/s² over the window") == ["s for a pooling window"]
+    assert nb("see errata B1/B3") == ["an errata id the reader cannot open"]
+    assert nb("full mode (全卷积)") == ["全卷积 for full mode"]
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="notation not yet converted"))
+    if p.name in NOTATION_PENDING else p for p in ALL_NOTEBOOKS], ids=[p.name for p in ALL_NOTEBOOKS])
+def test_notebook_follows_the_notation(path):
+    problems = notation_problems(path)
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="exercises not yet converted"))
+    if p.name in EXERCISE_NOTATION_PENDING else p for p in ALL_NOTEBOOKS],
+    ids=[p.name for p in ALL_NOTEBOOKS])
+def test_exercises_follow_the_notation(path):
+    problems = notation_problems(path, exercises=True)
+    assert not problems, f"{path.name} (exercise section):\n  " + "\n  ".join(problems)
+
+
+def test_start_here_shows_the_notation_table():
+    nb = json.loads(START.read_text(encoding="utf-8"))
+    rendered = "\n".join(_source({"source": o["data"]["text/markdown"]})
+                         for c in nb["cells"] if c["cell_type"] == "code"
+                         for o in c.get("outputs", []) if "text/markdown" in o.get("data", {}))
+    if "00_start_here.ipynb" in NOTATION_PENDING:
+        pytest.xfail("chapter 0 not yet converted")
+    assert notation_table(links=True) in rendered, \
+        "00_start_here.ipynb does not show the current notation table: re-run it"
+    assert SOURCE_LETTERS in rendered, "the sources' letters are not said beside the table"
+
+
 if __name__ == "__main__":  # print every chapter's problems
     for chapter in CHAPTERS:
         for problem in chapter_problems(chapter):
             print(f"{chapter.name}: {problem}")
+    for notebook in ALL_NOTEBOOKS:
+        for problem in notation_problems(notebook):
+            print(f"{notebook.name}: {problem}")

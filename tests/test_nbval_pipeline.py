@@ -40,7 +40,7 @@ def test_stale_and_unexecuted_notebooks_fail_and_noise_is_masked(tmp_path):
     _notebook(tmp_path / "ignored.ipynb", "print(6 * 7)", "anything\n",
               tags=["nbval-ignore-output"])
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider", "-q",
+        [sys.executable, "-m", "pytest", "--nbval", "@tests/nbval.args", "-p", "no:cacheprovider", "-q",
          "-rA", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=240)
     report = result.stdout

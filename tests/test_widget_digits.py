@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import cnnbook as cb
 from cnnbook.data import Dataset, load_digits
-from cnnbook.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, SoftmaxCrossEntropy
+from cnnbook.nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from cnnbook.widgets import DigitExplorer, digit_state
 from cnnbook.widgets.digits import TRUE_LABEL, _percent
 
@@ -22,9 +22,9 @@ def tiny_model(seed=0):
     background every net would otherwise be exactly 0 (ReLU's kink) or a tie of equal
     values in a pooling window, where finite differences average two one-sided slopes."""
     rng = np.random.default_rng(seed)
-    model = Sequential(Conv2D(1, 2, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
-                       Flatten(), Dense(2 * 4 * 4, 10, rng=rng))
-    model[0].params["bias"][:] = -0.05
+    model = Sequential(Conv2d(1, 2, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
+                       Flatten(), Linear(2 * 4 * 4, 10, rng=rng))
+    model[0].bias.data[:] = -0.05
     return model
 
 
@@ -43,7 +43,7 @@ def direct(model, data, index, target):
     """Forward, the loss's δ, backward — written out, for comparison."""
     x = data.x_test[index:index + 1]
     logits = model.forward(x)
-    loss = SoftmaxCrossEntropy()
+    loss = CrossEntropyLoss()
     E = loss.forward(logits, np.array([target]))
     dx = model.backward(loss.backward())
     return logits[0], E, dx[0, 0]
@@ -108,7 +108,7 @@ def test_message_reads_the_prediction(model, data):
 def test_a_sure_network_has_a_faint_map(data):
     model = tiny_model()
     label = int(data.y_test[0])
-    model[-1].params["bias"][label] = 60.0          # p(label) ≈ 1 whatever the image
+    model[-1].bias.data[label] = 60.0          # p(label) ≈ 1 whatever the image
     state = digit_state(model, data, 0)
     assert state["correct"] and state["probabilities"][label] > 0.999
     assert "already sure" in state["message"] and state["max_abs"] < 1e-10

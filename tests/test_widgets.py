@@ -55,7 +55,7 @@ def test_impossible_setting_is_explained_not_raised():
     assert state["uncovered"] == [0, 1, 2]
     message = state["message"]
     assert message.startswith("Impossible")
-    assert "F = 5" in message and "= 3" in message          # names the kernel and the padded input
+    assert "K = 5" in message and "= 3" in message          # names the kernel and the padded input
     assert "at most 3" in message and "padding of at least 1" in message
     with pytest.raises(ValueError):                          # the numeric function does raise
         cb.output_size(3, 5, 1, 0)

@@ -42,7 +42,7 @@ from ._core import Verdict
 __all__ = ["Case", "Mistake", "Implementation", "describe", "TIME_LIMIT"]
 
 # A check gives up on a function that has not returned after this many seconds in all.
-TIME_LIMIT = 10.0
+TIME_LIMIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ class Implementation:
     ``returns`` names the results in order (``("dx", "dw", "db")``; one name for a single
     array); names in ``numbers`` are plain floats, every other result a float64 array.
     ``shapes`` says in words what each result's shape is ("the shape of x").
-    ``solution`` is the source of a worked implementation, for instructors only.
+    ``solution`` is the source of a worked implementation named ``name`` that needs only
+    ``np`` (the tests run it through the check), for instructors only.
     """
 
     key: str

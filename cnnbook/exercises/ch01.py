@@ -1,6 +1,6 @@
 """Chapter 1 — From the MLP to the CNN: counting parameters (seed 004's homework 1 and 3).
 
-Every expected count is taken from the arrays of a ``cnnbook.layers`` layer (or from
+Every expected count is taken from the arrays of a ``cnnbook.nn`` module (or from
 ``cnnbook.conv_matrix`` and ``cnnbook.examples.lenet5_c3_table()``), never typed in.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import cnnbook as cb
-from cnnbook import layers
+from cnnbook import nn
 
 from ._core import Exercise, whole, whole_numbers
 
@@ -17,16 +17,16 @@ __all__ = ["EXERCISES"]
 
 def _n_params(layer):
     """Trainable entries (weights and biases) of a cnnbook layer."""
-    return sum(p.size for _, p, _ in layer.parameters())
+    return sum(p.data.size for p in layer.parameters())
 
 
 def _conv(in_channels, out_channels, kernel):
-    return _n_params(layers.Conv2D(in_channels, out_channels, kernel,
-                                   rng=np.random.default_rng(0)))
+    return _n_params(nn.Conv2d(in_channels, out_channels, kernel,
+                               rng=np.random.default_rng(0)))
 
 
 def _dense(in_features, out_features):
-    return _n_params(layers.Dense(in_features, out_features, rng=np.random.default_rng(0)))
+    return _n_params(nn.Linear(in_features, out_features, rng=np.random.default_rng(0)))
 
 
 def _whole(answer):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import log_softmax
-from ..layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
+from ..nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from ..training import digits_network, predict_logits
 from ._core import Exercise, close, number, whole
 
@@ -28,7 +28,7 @@ for _true, _called, _n in ((0, 6, 2), (2, 7, 1), (3, 8, 1), (5, 3, 2), (5, 6, 1)
     C_EX[_true, _called] = _n
 
 # A small fixed stand-in for the trained network and a test digit (exercise 4's given).
-_EXAMPLE_MODEL = Sequential(Flatten(), Dense(64, 10, rng=np.random.default_rng(10)))
+_EXAMPLE_MODEL = Sequential(Flatten(), Linear(64, 10, rng=np.random.default_rng(10)))
 _EXAMPLE_DIGIT = np.random.default_rng(11).random((1, 8, 8))
 
 
@@ -90,15 +90,15 @@ def _test_q2(answer):
 
 
 def _count(model):
-    return sum(p.size for _, p, _ in model.parameters())
+    return sum(p.data.size for p in model.parameters())
 
 
 def _digits_network_with(conv1_filters, conv2_inputs=None):
     g = np.random.default_rng(0)
-    return Sequential(Conv2D(1, conv1_filters, 3, padding=1, rng=g), ReLU(), MaxPool2D(2),
-                      Conv2D(conv2_inputs or conv1_filters, 64, 3, padding=1, rng=g), ReLU(),
-                      MaxPool2D(2), Flatten(), Dense(64 * 2 * 2, 128, rng=g), ReLU(),
-                      Dense(128, 10, rng=g))
+    return Sequential(Conv2d(1, conv1_filters, 3, padding=1, rng=g), ReLU(), MaxPool2d(2),
+                      Conv2d(conv2_inputs or conv1_filters, 64, 3, padding=1, rng=g), ReLU(),
+                      MaxPool2d(2), Flatten(), Linear(64 * 2 * 2, 128, rng=g), ReLU(),
+                      Linear(128, 10, rng=g))
 
 
 def _test_q3(answer):
@@ -131,9 +131,9 @@ def _test_q4(answer, model, image):
 def _flat_length(c1_padding):
     """Length of LeNet-5's flattened vector for a 28×28 digit, with C1's padding as given."""
     g = np.random.default_rng(0)
-    conv_part = Sequential(Conv2D(1, 6, 5, padding=c1_padding, rng=g), ReLU(), MaxPool2D(2),
-                           Conv2D(6, 16, 5, rng=g), ReLU(), MaxPool2D(2), Flatten())
-    return conv_part.forward(np.zeros((1, 1, 28, 28))).shape[1]
+    conv_part = Sequential(Conv2d(1, 6, 5, padding=c1_padding, rng=g), ReLU(), MaxPool2d(2),
+                           Conv2d(6, 16, 5, rng=g), ReLU(), MaxPool2d(2), Flatten())
+    return conv_part(np.zeros((1, 1, 28, 28))).shape[1]
 
 
 def _test_q5(answer):

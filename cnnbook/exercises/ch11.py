@@ -100,7 +100,7 @@ def _softmax_delta(answer):
         return "check the sign: E = −log o_t falls as the target's logit grows"
     if same_array(answer, o):
         return "that is the softmax itself; the target still has to come in"
-    return same_array(answer, softmax_cross_entropy_backward(logits=_LOGITS, targets=targets,
+    return same_array(answer, softmax_cross_entropy_backward(1.0, _LOGITS, targets,
                                                              reduction="sum"))
 
 
@@ -180,7 +180,7 @@ EXERCISES = [
         hint="the softmax Jacobian is not diagonal: every output depends on every logit, and "
              "with cross-entropy the whole Jacobian combines into a simple difference (§4)",
         solution="δ = o − t with o = softmax(z) ≈ [0.659, 0.242, 0.099] and t = [1, 0, 0], so "
-                 "δ ≈ [−0.341, 0.242, 0.099] (cb.softmax_cross_entropy_backward(z, [0], 'sum')).",
+                 "δ ≈ [−0.341, 0.242, 0.099] (cb.softmax_cross_entropy_backward(1.0, z, [0], 'sum')).",
         answer=softmax(_LOGITS) - np.array([[1.0, 0.0, 0.0]]),
         wrong=(softmax(_LOGITS) - np.array([[1.0, 0.0, 0.0]]))
         * (softmax(_LOGITS) - softmax(_LOGITS) ** 2),

@@ -1,4 +1,4 @@
-"""The output-size explorer of chapter 3: L, F, S, P → windows and ⌊(L − F + 2P)/S⌋ + 1."""
+"""The output-size explorer of chapter 3: L, K, S, P → windows and ⌊(L − K + 2P)/S⌋ + 1."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -28,23 +28,23 @@ def output_size_state(n, kernel, stride=1, padding=0):
     Positions are 0-based; "padded coordinates" count from the first padding cell,
     so input index i sits at padded position P + i. The returned dict holds:
 
-    * the settings ``n`` (L), ``kernel`` (F), ``stride`` (S), ``padding`` (P) and
+    * the settings ``n`` (L), ``kernel`` (K), ``stride`` (S), ``padding`` (P) and
       ``padded`` = L + 2P;
-    * ``fits``: does at least one window fit (F ≤ L + 2P)?
-    * ``exact``: (L − F + 2P)/S as a ``Fraction`` (None when nothing fits) — seed 004's
+    * ``fits``: does at least one window fit (K ≤ L + 2P)?
+    * ``exact``: (L − K + 2P)/S as a ``Fraction`` (None when nothing fits) — seed 004's
       formula without the floor;
-    * ``output``: O = ⌊(L − F + 2P)/S⌋ + 1, or 0 when nothing fits;
+    * ``output``: O = ⌊(L − K + 2P)/S⌋ + 1, or 0 when nothing fits;
     * ``windows``: the start of each window in padded coordinates, 0, S, …, (O − 1)S;
-    * ``leftover``: (L − F + 2P) mod S, the padded positions after the last window,
-      too few for another one (0 when S divides L − F + 2P);
+    * ``leftover``: (L − K + 2P) mod S, the padded positions after the last window,
+      too few for another one (0 when S divides L − K + 2P);
     * ``dropped``: where the next window would start, (O)·S, when ``leftover`` > 0 — the
       window the floor drops because it would run ``S − leftover`` positions past the
       edge — else None;
     * ``uncovered``: the input indices no window reads (their gradient will be 0),
-      split into ``gaps`` (jumped over between two windows, possible only when S > F)
+      split into ``gaps`` (jumped over between two windows, possible only when S > K)
       and ``tail`` (after the last window);
     * ``all_padding``: the output indices whose window holds only padding zeros
-      (possible only when P ≥ F);
+      (possible only when P ≥ K);
     * ``message``: a few plain sentences for the reader.
 
     A setting a slider can reach never raises: an impossible one gives ``fits`` False,
@@ -58,13 +58,13 @@ def output_size_state(n, kernel, stride=1, padding=0):
     state = {"n": n, "kernel": kernel, "stride": stride, "padding": padding,
              "padded": padded, "fits": padded >= kernel}
     if not state["fits"]:
-        need = -(-(kernel - n) // 2)  # ceil((F - L) / 2)
+        need = -(-(kernel - n) // 2)  # ceil((K - L) / 2)
         formula_value = (padded - kernel) // stride + 1
         state.update(exact=None, output=0, windows=[], leftover=0, dropped=None,
                      uncovered=list(range(n)), gaps=[], tail=list(range(n)),
                      all_padding=[])
         state["message"] = (
-            f"Impossible: the kernel F = {kernel} is larger than the padded input "
+            f"Impossible: the kernel K = {kernel} is larger than the padded input "
             f"L + 2P = {n} + 2·{padding} = {padded}, so not one window fits and there is "
             f"no output. (The formula would give ⌊({n} − {kernel} + 2·{padding})/{stride}⌋"
             f" + 1 = {_number(formula_value)}, which is not a size.) Use a kernel of at most "
@@ -82,11 +82,11 @@ def output_size_state(n, kernel, stride=1, padding=0):
     all_padding = [o for o, s in enumerate(windows)
                    if s + kernel <= padding or s >= padding + n]
     steps = f"{exact} + 1" if leftover == 0 else f"⌊{exact}⌋ + 1 = {output - 1} + 1"
-    notes = [f"O = ⌊(L − F + 2P)/S⌋ + 1 = ⌊({n} − {kernel} + 2·{padding})/{stride}⌋ + 1"
+    notes = [f"O = ⌊(L − K + 2P)/S⌋ + 1 = ⌊({n} − {kernel} + 2·{padding})/{stride}⌋ + 1"
              f" = {steps} = {output}: the output is {output}×{output}."]
     if leftover:
         notes.append(
-            f"Without the floor, (L − F + 2P)/S + 1 = {_number(exact + 1)} is not a whole "
+            f"Without the floor, (L − K + 2P)/S + 1 = {_number(exact + 1)} is not a whole "
             f"number of windows: one more window would run "
             f"{_plural(stride - leftover, 'position')} past the edge, so it is dropped "
             f"(the floor, as in PyTorch).")
@@ -94,7 +94,7 @@ def output_size_state(n, kernel, stride=1, padding=0):
         parts = []
         if gaps:
             parts.append(f"input {_indices(gaps)} {_be(gaps)} jumped over (the stride "
-                         f"S = {stride} is larger than the kernel F = {kernel})")
+                         f"S = {stride} is larger than the kernel K = {kernel})")
         if tail:
             parts.append(f"input {_indices(tail)} {'lies' if len(tail) == 1 else 'lie'} "
                          f"after the last window")
@@ -109,7 +109,7 @@ def output_size_state(n, kernel, stride=1, padding=0):
         notes.append(f"{_plural(len(all_padding), 'window')} per axis "
                      f"({'output' if one else 'outputs'} {_and(all_padding)}) "
                      f"{'sees' if one else 'see'} only padding zeros, because "
-                     f"P = {padding} ≥ F = {kernel}: {'that output is' if one else 'those outputs are'}"
+                     f"P = {padding} ≥ K = {kernel}: {'that output is' if one else 'those outputs are'}"
                      f" just the bias.")
     state.update(exact=exact, output=output, windows=windows, leftover=leftover,
                  dropped=output * stride if leftover else None, uncovered=uncovered,
@@ -119,7 +119,7 @@ def output_size_state(n, kernel, stride=1, padding=0):
 
 
 class OutputSizeExplorer(Explorer):
-    """Input size L, kernel F, stride S, padding P → the windows and the output size O.
+    """Input size L, kernel K, stride S, padding P → the windows and the output size O.
 
     Chapter 3. Top: the padded input (padding grey) with every kernel window outlined
     in orange; hatched cells are input pixels no window reads. Bottom: one row of the
@@ -129,7 +129,7 @@ class OutputSizeExplorer(Explorer):
     the padded input and says why, instead of failing.
     """
 
-    controls = {"n": (1, 12, "input size L"), "kernel": (1, 7, "kernel F"),
+    controls = {"n": (1, 12, "input size L"), "kernel": (1, 7, "kernel K"),
                 "stride": (1, 4, "stride S"), "padding": (0, 3, "padding P")}
     figsize = (5.0, 6.6)
 
@@ -146,9 +146,9 @@ class OutputSizeExplorer(Explorer):
         rows = max(1, min(len(bars), -(-k // s)))  # windows o and o + rows never overlap
         ax = fig.subplots()
         if state["fits"]:
-            title = f"L={n}, F={k}, S={s}, P={p} → output {out}×{out}"
+            title = f"L={n}, K={k}, S={s}, P={p} → output {out}×{out}"
         else:
-            title = f"L={n}, F={k}, S={s}, P={p}: F > L+2P = {padded}, no output"
+            title = f"L={n}, K={k}, S={s}, P={p}: K > L+2P = {padded}, no output"
         # Top: the padded grid. With many windows, draw only enough to show the steps.
         if out <= 3:
             shown = None
@@ -198,7 +198,7 @@ class OutputSizeExplorer(Explorer):
                 (start + 0.05, y), k - 0.1, 0.6, linewidth=1.8, edgecolor=colour,
                 facecolor="none" if dashed else viz.tint("kernel", 0.35),
                 linestyle="--" if dashed else "-", zorder=3))
-            label = str(o) if not dashed else ("×" if state["fits"] else f"F = {k}")
+            label = str(o) if not dashed else ("×" if state["fits"] else f"K = {k}")
             ax.text(start + k / 2, y + 0.3, label, ha="center", va="center",
                     fontsize=fontsize, color="#7a5200", zorder=4)
         return top + 1.3 + 0.85 * rows
