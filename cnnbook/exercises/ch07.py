@@ -191,7 +191,7 @@ EXERCISES = [
 
 # --- ch07.implement_max and ch07.implement_mean -------------------------------------------
 
-from .. import avg_pool2d as _avg_pool2d, max_pool2d as _max_pool2d         # noqa: E402
+from .. import max_pool2d as _max_pool2d                                   # noqa: E402
 from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
 from ._routes import avg_pool_route, max_pool_route                         # noqa: E402
 from ._solutions import my_avg_pool_backward, my_max_pool_backward, source  # noqa: E402
