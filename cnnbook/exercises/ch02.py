@@ -250,6 +250,17 @@ def _fc_reference(x, t, W1, b1, W2, b2):
     return dW1, db1, dW2, db2
 
 
+def _fc_numerical(x, t, W1, b1, W2, b2):
+    """The four gradients by central differences of E(W1, b1, W2, b2) = ½‖y − t‖²."""
+    def E(W1, b1, W2, b2):
+        y = cb.sigmoid(W2 @ cb.sigmoid(W1 @ x + b1) + b2)
+        return np.array(0.5 * np.sum((y - t) ** 2))
+    return (cb.numerical_gradient(lambda v: E(v, b1, W2, b2), W1),
+            cb.numerical_gradient(lambda v: E(W1, v, W2, b2), b1),
+            cb.numerical_gradient(lambda v: E(W1, b1, v, b2), W2),
+            cb.numerical_gradient(lambda v: E(W1, b1, W2, v), b2))
+
+
 def _fc(**switches):
     return lambda x, t, W1, b1, W2, b2: _fc_route(x, t, W1, b1, W2, b2, **switches)
 
@@ -293,6 +304,7 @@ IMPLEMENTATIONS = [
         hint="δ^(2) = (y − t) ⊙ σ′(net^(2)), δ^(1) = (W2ᵀ δ^(2)) ⊙ σ′(net^(1)); "
              "∂E/∂W = δ aᵀ and ∂E/∂b = δ (chapter 2, §3–§5)",
         solution=source(my_fc_backward),
+        numerical=_fc_numerical,
         seed=2,
     ),
 ]

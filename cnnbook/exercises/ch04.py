@@ -291,6 +291,14 @@ def _single_reference(delta, x, w):
     return dx[0, 0], dw[0, 0], float(db[0])
 
 
+def _single_numerical(delta, x, w):
+    """dx, dW, db by central differences of ⟨δ, x ⋆ w + b⟩."""
+    net = lambda x, w, b: cb.correlate2d(x, w) + b
+    return (cb.numerical_gradient(lambda v: net(v, w, 0.0), x, delta),
+            cb.numerical_gradient(lambda v: net(x, v, 0.0), w, delta),
+            float(cb.numerical_gradient(lambda v: net(x, w, v), np.zeros(()), delta)))
+
+
 def _single(**switches):
     def wrong(delta, x, w):
         dx, dw, db = conv_route(delta[None, None], x[None, None], w[None, None], **switches)
@@ -343,6 +351,7 @@ IMPLEMENTATIONS = [
         hint="every output net_uv adds δ_uv·w to the window it read (dx) and δ_uv·window to dW; "
              "the bias is in every output (chapter 4, §5 and §6)",
         solution=source(my_conv_backward_single),
+        numerical=_single_numerical,
         seed=4,
     ),
 ]

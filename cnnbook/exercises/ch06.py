@@ -208,6 +208,7 @@ EXERCISES = [
 # --- ch06.implement: the whole convolution layer, backward --------------------------------
 
 from .. import conv2d as _conv2d, conv2d_backward as _conv2d_backward      # noqa: E402
+from .. import numerical_gradient                                           # noqa: E402
 from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
 from ._routes import conv_route                                             # noqa: E402
 from ._solutions import my_conv2d_backward, source                          # noqa: E402
@@ -243,6 +244,15 @@ def _conv_cases(rng):
 
 def _conv_reference(dout, x, w, stride, padding):
     return _conv2d_backward(dout, x, w, stride, padding)
+
+
+def _conv_numerical(dout, x, w, stride, padding):
+    """dx, dW, db by central differences of ⟨δ, conv2d(x, w, b)⟩."""
+    b0 = np.zeros(w.shape[0])
+    net = lambda x, w, b: _conv2d(x, w, b, stride=stride, padding=padding)
+    return (numerical_gradient(lambda v: net(v, w, b0), x, dout),
+            numerical_gradient(lambda v: net(x, v, b0), w, dout),
+            numerical_gradient(lambda v: net(x, w, v), b0, dout))
 
 
 def _route(**switches):
@@ -307,6 +317,7 @@ IMPLEMENTATIONS = [
              "x_pad[r, c] ⋆ (expanded δ) over the batch; db sums δ over everything but the "
              "filter (chapters 4–6)",
         solution=source(my_conv2d_backward),
+        numerical=_conv_numerical,
         seed=6,
     ),
 ]

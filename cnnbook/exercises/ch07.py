@@ -191,7 +191,8 @@ EXERCISES = [
 
 # --- ch07.implement_max and ch07.implement_mean -------------------------------------------
 
-from .. import max_pool2d as _max_pool2d                                   # noqa: E402
+from .. import avg_pool2d as _avg_pool2d, max_pool2d as _max_pool2d         # noqa: E402
+from .. import numerical_gradient                                           # noqa: E402
 from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
 from ._routes import avg_pool_route, max_pool_route                         # noqa: E402
 from ._solutions import my_avg_pool_backward, my_max_pool_backward, source  # noqa: E402
@@ -232,6 +233,18 @@ def _max_reference(dout, x, kernel_size, stride):
 
 def _mean_reference(dout, x_shape, kernel_size, stride):
     return avg_pool2d_backward(dout, np.zeros(x_shape), kernel_size, stride)
+
+
+def _max_numerical(dout, x, kernel_size, stride):
+    """dx by central differences — only where no window holds a tie (else it is not unique)."""
+    if len(np.unique(x)) < x.size:
+        return (None,)
+    return (numerical_gradient(lambda v: _max_pool2d(v, kernel_size, stride), x, dout),)
+
+
+def _mean_numerical(dout, x_shape, kernel_size, stride):
+    return (numerical_gradient(lambda v: _avg_pool2d(v, kernel_size, stride), np.zeros(x_shape),
+                               dout),)
 
 
 def _max(**switches):
@@ -302,6 +315,7 @@ IMPLEMENTATIONS = [
         hint="each window's δ goes to the cell that held its maximum (np.argmax gives the first), "
              "and cells shared by overlapping windows add up (chapter 7, §1, §2 and §7)",
         solution=source(my_max_pool_backward),
+        numerical=_max_numerical,
         seed=71,
     ),
     Implementation(
@@ -319,6 +333,7 @@ IMPLEMENTATIONS = [
         hint="the window's output is (1/K²)·Σ of its K² cells; overlapping windows add "
              "(chapter 7, §4 and §7)",
         solution=source(my_avg_pool_backward),
+        numerical=_mean_numerical,
         seed=72,
     ),
 ]

@@ -234,6 +234,12 @@ def _col_route(cols, x_shape, kernel_size, stride, padding, *, add=True, crop=Tr
     return dx[:, :, padding:padding + H, padding:padding + W].copy() if crop else dx
 
 
+def _col_numerical(cols, x_shape, kernel_size, stride, padding):
+    """col2im(cols) is the gradient of x ↦ ⟨im2col(x), cols⟩ (that is what adjoint means)."""
+    return (numerical_gradient(lambda v: np.array(np.sum(im2col(v, kernel_size, stride, padding)
+                                                         * cols)), np.zeros(x_shape)),)
+
+
 def _col(**switches):
     return lambda cols, x_shape, kernel_size, stride, padding: _col_route(
         cols, x_shape, kernel_size, stride, padding, **switches)
@@ -277,6 +283,7 @@ IMPLEMENTATIONS = [
         hint="reshape cols to (C, KH, KW, N, OH, OW), add window (u, v) into the padded map at "
              "rows u·S … u·S + KH − 1 (+=, windows overlap), then crop P (chapter 8, §3–§5)",
         solution=source(my_col2im),
+        numerical=_col_numerical,
         seed=8,
     ),
 ]

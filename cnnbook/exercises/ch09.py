@@ -192,6 +192,7 @@ EXERCISES = [
 
 # --- ch09.implement: ∂E/∂logits of the batch-mean softmax cross-entropy -------------------
 
+from .. import log_softmax as _log_softmax, numerical_gradient             # noqa: E402
 from .. import softmax as _softmax                                          # noqa: E402
 from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
 from ._solutions import my_cross_entropy_backward, source                   # noqa: E402
@@ -225,6 +226,15 @@ def _onehot(targets, M):
 
 def _ce_reference(logits, targets):
     return (_softmax(logits) - _onehot(targets, logits.shape[1])) / len(targets)
+
+
+def _ce_numerical(logits, targets):
+    """∂E/∂logits by central differences of the batch-mean cross-entropy (moderate logits)."""
+    if np.abs(logits).max() > 100:
+        return (None,)
+    def E(z):
+        return np.array(-np.mean(_log_softmax(z)[np.arange(len(targets)), targets]))
+    return (numerical_gradient(E, logits),)
 
 
 def _ce_sum(logits, targets):
@@ -281,6 +291,7 @@ IMPLEMENTATIONS = [
         hint="p = softmax(logits) row by row (shift by the row's maximum first), minus the "
              "one-hot targets, divided by N (chapter 9, §7)",
         solution=source(my_cross_entropy_backward),
+        numerical=_ce_numerical,
         seed=9,
     ),
 ]
