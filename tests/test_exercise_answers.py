@@ -316,6 +316,13 @@ def test_a_string_is_not_a_number(key, capsys):
         assert not _say(key, repr(float(answer)), capsys)[0]
 
 
+def test_a_check_called_with_arrays_it_does_not_take_says_so(capsys):
+    verdict = exercises.check("ch10.q1", 0.9, np.eye(10))
+    out = capsys.readouterr().out
+    assert not verdict
+    assert out == 'ch10.q1: this check takes your answer only: check("ch10.q1", your_answer).\n'
+
+
 def test_a_check_called_without_its_given_arrays_says_so(capsys):
     verdict = exercises.check("ch10.q4", 3)
     out = capsys.readouterr().out

@@ -141,6 +141,11 @@ class Exercise:
                   f"your answer: check(\"{self.key}\", your_answer, {self.needs or '...'}) "
                   f"(nothing is wrong with the answer yet).")
             return Verdict(False)
+        if len(given) > len(self.given):
+            extra = f", {self.needs}" if self.needs else ""
+            print(f"{self.key}: this check takes your answer{' and ' + self.needs if self.needs else ''}"
+                  f" only: check(\"{self.key}\", your_answer{extra}).")
+            return Verdict(False)
         if answer is None:
             print(f"{self.key}: not answered yet — replace None with your answer.")
             return Verdict(False)
