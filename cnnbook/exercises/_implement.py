@@ -7,7 +7,10 @@ An exercise is one declarative record, :class:`Implementation`:
 - ``reference`` computes the right result with ``cnnbook`` (same signature as the student's
   function);
 - ``mistakes`` is the catalogue: each :class:`Mistake` is a small wrong function with the
-  same signature and one sentence naming the mistake and the chapter section that explains it.
+  same signature and one sentence naming the mistake and the chapter section that explains it;
+- ``numerical`` (optional) computes the same gradients by finite differences from the forward
+  pass alone: when a result is wrong, the check says that they agree with cnnbook on the
+  failing case — the difference is a mistake, not a convention.
 
 ``check(key, my_function)`` calls the student's function on every case (inside a guard: any
 exception, a changed numpy error state, warnings and a function that never returns are
@@ -33,7 +36,7 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -42,7 +45,7 @@ from ._core import Verdict
 __all__ = ["Case", "Mistake", "Implementation", "describe", "TIME_LIMIT"]
 
 # A check gives up on a function that has not returned after this many seconds in all.
-TIME_LIMIT = 10.0
+TIME_LIMIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,10 @@ class Implementation:
     ``returns`` names the results in order (``("dx", "dw", "db")``; one name for a single
     array); names in ``numbers`` are plain floats, every other result a float64 array.
     ``shapes`` says in words what each result's shape is ("the shape of x").
-    ``solution`` is the source of a worked implementation, for instructors only.
+    ``solution`` is the source of a worked implementation named ``name`` that needs only
+    ``np`` (the tests run it through the check), for instructors only. ``numerical``, if
+    given, takes a case's arguments and returns one finite-difference result per name of
+    ``returns`` (None where there is nothing to differentiate).
     """
 
     key: str
@@ -85,6 +91,7 @@ class Implementation:
     solution: str
     numbers: tuple = ()
     shapes: dict = field(default_factory=dict)
+    numerical: Callable = None
     seed: int = 0
     rtol: float = 1e-6
     atol: float = 1e-8
@@ -382,10 +389,33 @@ def _run(ex, function, given):
             if not _close(ex, g, w) or not np.all(np.isfinite(np.asarray(g, dtype=float))):
                 passed = f" (cases 1–{i - 1} passed)" if i > 2 else (" (case 1 passed)" if i == 2 else "")
                 print(f"{head}: {name} is wrong{passed}; {_largest_difference(name, g, w)}.")
+                _finite_differences(ex, case, name, w)
                 _name_mistake(ex, cases, outcomes, name)
                 return False
     print(f"{key}: passed {n} of {n} hidden cases.")
     return True
+
+
+def _finite_differences(ex, case, name, want):
+    """One line: a finite-difference gradient of the failing case agrees with cnnbook's."""
+    if ex.numerical is None:
+        return
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            numeric = ex.numerical(*_copy(case.args))[ex.returns.index(name)]
+    except Exception:
+        return
+    if numeric is None:
+        return
+    numeric, want = np.asarray(numeric, dtype=float), np.asarray(want, dtype=float)
+    if numeric.shape != want.shape:
+        return
+    gap = float(np.linalg.norm(numeric - want) / max(np.linalg.norm(numeric) + np.linalg.norm(want),
+                                                     1e-12))
+    if gap < 1e-6:
+        print(f"  A finite-difference gradient of this case, from the forward pass alone, agrees "
+              f"with cnnbook's {name} (relative error {gap:.0e}).")
 
 
 def _name_mistake(ex, cases, outcomes, name):

@@ -10,7 +10,7 @@ import numpy as np
 import cnnbook as cb
 from cnnbook import nn
 
-from ._core import Exercise, close
+from ._core import Exercise, whole, whole_numbers
 
 __all__ = ["EXERCISES"]
 
@@ -31,22 +31,35 @@ def _dense(in_features, out_features):
 
 def _whole(answer):
     """The answer as a tuple of ints (raises if it is not a sequence of whole numbers)."""
-    values = tuple(float(v) for v in answer)
-    if not all(v.is_integer() for v in values):
+    values = whole_numbers(answer)
+    if values is None:
         raise ValueError("parameter counts are whole numbers")
-    return tuple(int(v) for v in values)
+    return values
+
+
+def _count_or_hint(answer):
+    """A single count as an int, or the sentence that says why the answer is not one."""
+    value = whole(answer)
+    if value is None:
+        return None, "A number of parameters is a whole number"
+    return value, None
 
 
 # --- q1: a first layer on an RGB image -------------------------------------------------
 
 def _test_q1(answer):
+    value, why = _count_or_hint(answer)
+    if why:
+        return why
     expected = _conv(3, 64, 3)
-    if close(answer, expected, rtol=0, atol=0.5):
+    if value == expected:
         return True
-    if close(answer, expected - 64, rtol=0, atol=0.5):
+    if value == expected - 64:
         return "That counts the weights only"
-    if close(answer, 64 * (3 * 3 + 1), rtol=0, atol=0.5):
+    if value == 64 * (3 * 3 + 1):
         return "Each kernel reads all 3 channels"
+    if value == _conv(3, 64, 3) * 224 * 224 or value == _conv(3, 64, 3) * 32 * 32:
+        return "The image size does not enter: every position shares the same kernels"
     return False
 
 
@@ -77,6 +90,8 @@ def _test_q3(answer):
     want = (_dense(32 * 32, 100), _conv(1, 6, 5), _dense(64 * 64, 100), _conv(1, 6, 5))
     if (fc_32, conv_32, fc_64, conv_64) == want:
         return True
+    if (conv_32, fc_32, conv_64, fc_64) == want:
+        return "The right counts in the wrong order: give (fc_32, conv_32, fc_64, conv_64)"
     if conv_32 != conv_64:
         return "The convolution's count cannot depend on the image size: its kernels are the same"
     if fc_32 == 100 * 32 * 32 or fc_64 == 100 * 64 * 64 or conv_32 == 6 * 5 * 5:
@@ -131,12 +146,15 @@ def _test_q4(answer):
 # --- q5: LeNet-5 without S4 -----------------------------------------------------------
 
 def _test_q5(answer):
+    value, why = _count_or_hint(answer)
+    if why:
+        return why
     expected = _dense(16 * 10 * 10, 120)
-    if close(answer, expected, rtol=0, atol=0.5):
+    if value == expected:
         return True
-    if close(answer, _conv(16, 120, 5), rtol=0, atol=0.5):
+    if value == _conv(16, 120, 5):
         return "That is C5 behind S4; without S4 it reads C3's whole 16@10×10 output"
-    if close(answer, expected - 120, rtol=0, atol=0.5):
+    if value == expected - 120:
         return "Count the 120 biases too"
     return False
 
@@ -149,7 +167,7 @@ EXERCISES = [
                  "answer change for a 224×224 image and a 32×32 one?",
         test=_test_q1,
         hint="each kernel has one weight per (channel, row, column) — and do not forget the bias; "
-             "the image size does not enter",
+             "the image size does not enter (§1, weight sharing)",
         solution="Each kernel is a (3, 3, 3) array: 27 weights, plus 1 bias = 28 parameters. "
                  "64 kernels: 64 · 28 = 1792. The count is the same for a 224×224 and a 32×32 "
                  "image: weight sharing makes it depend only on the kernel size, the number of "
@@ -164,7 +182,7 @@ EXERCISES = [
                  r"$\mathrm{net} = Wx$, as a tuple of three ints.",
         test=_test_q2,
         hint="one row per output cell, one column per pixel, one non-zero per kernel entry in "
-             "each row",
+             "each row (§2)",
         solution="The output is (5 − 2 + 1)² = 4×4 = 16 cells, the image has 25 pixels, so W is "
                  "16×25. Every row holds the 4 kernel entries: 16 · 4 = 64 non-zeros, i.e. "
                  "(16, 25, 64). Check: cb.conv_matrix(np.ones((2, 2)), (5, 5)).",
@@ -180,8 +198,8 @@ EXERCISES = [
                  r"them as a tuple `(fc_32, conv_32, fc_64, conv_64)`. By what factor does each "
                  r"count grow when the side doubles?",
         test=_test_q3,
-        hint="a fully connected unit has one weight per pixel (L² of them) plus a bias; a kernel "
-             "has one weight per kernel entry plus a bias, wherever it is applied",
+        hint="a fully connected unit has one weight per pixel plus a bias; a kernel has one "
+             "weight per kernel entry plus a bias, wherever it is applied (§4)",
         solution="Fully connected: 100 · (L² + 1), i.e. 100 · 1025 = 102,500 for L = 32 and "
                  "100 · 4097 = 409,700 for L = 64 — it grows with L², about 4 times per doubling "
                  "of the side. Convolution: 6 · (5 · 5 + 1) = 156 for both sizes — it does not "
@@ -197,8 +215,9 @@ EXERCISES = [
                  "`cb.examples.lenet5_c3_table()`), from the layer table of section 5 — before "
                  "you look at its printout. Give a list of six ints `[C1, S2, C3, S4, C5, F6]`.",
         test=_test_q4,
-        hint="a convolution has (input maps it reads · 25 + 1) parameters per output map; S2 and "
-             "S4 have 2 per map; C3's map j reads the S2 maps marked in column j of the table",
+        hint="a convolution has one 5×5 kernel per input map it reads, and one bias, for each "
+             "output map; a subsampling map has a coefficient and a bias; C3's map j reads the "
+             "S2 maps marked in column j of the table (§5)",
         solution="C1: 6 · (1 · 25 + 1) = 156. S2: 6 · 2 = 12. C3: the table's columns hold 3, 4 "
                  "or 6 ones (6 maps read 3, 9 read 4, 1 reads 6: 60 in all), so "
                  "Σ_j (25 n_j + 1) = 25 · 60 + 16 = 1516. S4: 16 · 2 = 32. C5: "
@@ -216,7 +235,7 @@ EXERCISES = [
                  "trainable parameters would C5 have (weights and biases)? Compare with the "
                  "48,120 it has behind S4.",
         test=_test_q5,
-        hint="every one of the 120 units sees all 16·10·10 values of C3, plus its bias",
+        hint="a fully connected unit has one weight per value it reads, plus its bias (§3 and §5)",
         solution="Each unit has 16 · 10 · 10 = 1600 weights and 1 bias: 120 · 1601 = 192,120, "
                  "about four times the 48,120 behind S4 — S4 quarters the number of values C5 "
                  "reads, and so its weights.",

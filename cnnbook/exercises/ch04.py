@@ -1,8 +1,11 @@
 """Chapter 4 — The convolution layer, backward (stride 1): ∂E/∂x, ∂E/∂W, ∂E/∂b, f′.
 
-Exercises 3–5 use seed 004's 5×5 image and "X" kernel (``cnnbook.examples.seed004_image()``)
-and the sensitivity map δ = [[1, 2, 3], [4, 5, 6], [7, 8, 9]] the chapter calls ``D3``;
-the checks compute every expected value with ``cnnbook.conv2d_backward``.
+Exercises 3–5 share one setting, printed in the chapter's exercise cell: a 5×5 input
+a^(l−1) = relu(net^(l−1)) with a net that is not binary, a 3×3 kernel that is not symmetric
+(rot180(W) ≠ W, Wᵀ ≠ W) and the sensitivity map δ = [[1, 2, 3], [4, 5, 6], [7, 8, 9]] the
+chapter calls ``D3`` — so that every classic slip (no rot180, one ring of padding, ⊙ x
+instead of ⊙ relu′(net)) gives another array. The checks compute every expected value with
+``cnnbook.conv2d_backward``.
 """
 from __future__ import annotations
 
@@ -11,34 +14,55 @@ import numpy as np
 import cnnbook as cb
 from cnnbook import derivation as dv
 
-from ._core import Exercise, close, same_array
+from ._core import Exercise, close, number, same_array, whole
 
 __all__ = ["EXERCISES"]
 
+# The exercise cell defines the same arrays as NET_EX, W_EX, D3 (and X_EX = relu(NET_EX)).
+NET_EX = np.array([[2.0, -1.0, 0.5, 3.0, -2.0],
+                   [-1.0, 1.5, 2.0, -0.5, 1.0],
+                   [0.5, -2.0, 3.0, 1.0, -1.0],
+                   [1.0, 2.0, -1.0, 2.5, 0.5],
+                   [-3.0, 1.0, 1.5, -1.0, 2.0]])
+W_EX = np.array([[1.0, 0.0, 2.0],
+                 [0.0, 1.0, 3.0],
+                 [-1.0, 0.0, 1.0]])
+D3 = np.arange(1.0, 10.0).reshape(3, 3)
+
 
 def _setting():
-    """Seed 004's image and kernel (NCHW), the chapter's D3 and the net below the input."""
-    ex = cb.examples.seed004_image()
-    x4, w4 = ex["x"], ex["w"]
-    D3 = np.arange(1.0, 10.0).reshape(3, 3)
-    net_below = np.where(x4[0, 0] > 0, x4[0, 0], -1.0)     # a net whose ReLU is the image
-    return x4, w4, D3, net_below
+    """The input, kernel and δ as NCHW arrays, and the net below the input."""
+    x = cb.relu(NET_EX)
+    return x[None, None], W_EX[None, None], D3, NET_EX
 
 
 def _backward():
-    x4, w4, D3, _ = _setting()
-    dx, dw, db = cb.conv2d_backward(D3[None, None], x4, w4)
+    x, w, D, _ = _setting()
+    dx, dw, db = cb.conv2d_backward(D[None, None], x, w)
     return dx[0, 0], dw[0, 0], float(db[0])
+
+
+def _dx_with(kernel, rings=2):
+    """δ padded with ``rings`` zeros, correlated with ``kernel`` — the chapter's route."""
+    return cb.correlate2d(cb.pad2d(D3, rings), kernel)
 
 
 # --- q1 -------------------------------------------------------------------------------
 
 def _test_q1(answer):
-    expected = cb.participation_counts((6, 6), (3, 3))[1, 2]
-    if close(answer, expected, rtol=0, atol=0.01):
+    value = whole(answer)
+    if value is None:
+        return "Count the windows: a whole number"
+    counts = cb.participation_counts((6, 6), (3, 3))
+    if value == counts[1, 2]:
         return True
-    if close(answer, 3 * 3, rtol=0, atol=0.01):
-        return "Only a pixel at least 2 rows and columns away from every edge is read by all 9 windows"
+    if value == 3 * 3:
+        return "Only a pixel at least K − 1 rows and columns away from every edge is read by " \
+               "all K² windows"
+    if value == counts[0, 1]:
+        return "That counts for x[0, 1]: the indices are 0-based"
+    if value == counts[2, 1]:
+        return "Rows and columns are swapped: x[1, 2] is row 1, column 2"
     return False
 
 
@@ -50,17 +74,39 @@ def _one_based_terms(i, j):
     return sorted((up(d), up(h)) for d, h in dv.input_gradient_terms((4, 4), (2, 2))[i - 1, j - 1])
 
 
+def _pairs(answer):
+    """The answer as sorted ((int, int), (int, int)) pairs, or None."""
+    try:
+        given = []
+        for d, h in answer:
+            d, h = tuple(whole(v) for v in d), tuple(whole(v) for v in h)
+            if len(d) != 2 or len(h) != 2 or None in d + h:
+                return None
+            given.append((d, h))
+    except (TypeError, ValueError):
+        return None
+    return sorted(given)
+
+
 def _test_q2(answer):
+    given = _pairs(answer)
+    if given is None:
+        return "Give a list of pairs of 1-based index pairs, e.g. [((1, 2), (2, 2)), ...]"
     expected = _one_based_terms(2, 3)
-    given = sorted((tuple(int(v) for v in d), tuple(int(v) for v in h)) for d, h in answer)
     if given == expected:
         return True
     if len(given) != len(expected):
         return "The number of terms is off: count the windows that read i_23"
-    if sorted(d for d, _ in given) == sorted(d for d, _ in expected):
-        return "The δ indices are right; check which weight h each of those windows puts on i_23"
     if sorted((h, d) for d, h in given) == expected:
         return "Each pair is (δ index, h index): the δ index comes first"
+    if sorted(d for d, _ in given) == sorted(d for d, _ in expected):
+        if sorted((d, (3 - h[0], 3 - h[1])) for d, h in given) == expected:
+            return "The δ indices are right, the weights are turned by 180°: the window at " \
+                   "(r, c) puts the weight at i_23's offset inside that window on it"
+        return "The δ indices are right; check which weight h each of those windows puts on i_23"
+    if sorted(((d[0] - 1, d[1] - 1), (h[0] - 1, h[1] - 1)) for d, h in given) == \
+            _one_based_terms(1, 2):
+        return "Count from 1, as the seed does"
     return False
 
 
@@ -68,20 +114,21 @@ def _test_q2(answer):
 
 def _test_q3(answer):
     dx, _, _ = _backward()
+    if np.shape(answer) == (3, 3) and same_array(answer, _dx_with(cb.rot180(W_EX), rings=1)):
+        return "That pads δ with one ring of zeros; a K×K kernel needs K − 1 rings, so that the " \
+               "result has the input's size"
     if np.shape(answer) != dx.shape:
-        return "∂E/∂x has the input's shape, 5×5"
-    return same_array(answer, dx)
-
-
-def _q3_by_hand():
-    x4, w4, D3, _ = _setting()
-    return cb.correlate2d(cb.pad2d(D3, 3 - 1), cb.rot180(w4[0, 0]))
-
-
-def _q3_one_ring():
-    """A typical slip: δ padded with one ring instead of k − 1 = 2 (gives 3×3)."""
-    _, w4, D3, _ = _setting()
-    return cb.correlate2d(cb.pad2d(D3, 1), cb.rot180(w4[0, 0]))
+        return "∂E/∂a^(l−1) has the input's shape, 5×5"
+    if same_array(answer, dx):
+        return True
+    if same_array(answer, _dx_with(W_EX)):
+        return "That correlates with W itself; the full convolution turns the kernel: rot180(W)"
+    if same_array(answer, np.asarray(dx).T):
+        return "That is the transpose: rows and columns are swapped somewhere"
+    if same_array(answer, _dx_with(W_EX.T)):
+        return "That uses Wᵀ; turning by 180° reverses the rows and the columns, it is not a " \
+               "transpose"
+    return False
 
 
 # --- q4 -------------------------------------------------------------------------------
@@ -93,9 +140,17 @@ def _test_q4(answer):
     dW_given, db_given = answer
     if np.shape(dW_given) != dw.shape:
         return "dW has the kernel's shape, 3×3"
+    if number(db_given) is None:
+        return "db is one number"
     right_w, right_b = same_array(dW_given, dw), close(db_given, db)
     if right_w and right_b:
         return True
+    if not right_b and close(db_given, db / D3.size):
+        return "db is the mean of δ; the bias is in every output, so its gradient adds them all"
+    if not right_w and same_array(dW_given, cb.correlate2d(cb.relu(NET_EX), cb.rot180(D3))):
+        return "dW turns δ by 180°: that is a convolution; ∂E/∂W = x ⋆ δ, no turn"
+    if not right_w and same_array(dW_given, cb.correlate2d(NET_EX, D3)):
+        return "That correlates net^(l−1) with δ; the layer's input is a^(l−1) = relu(net^(l−1))"
     if right_w:
         return "dW is right, db is not"
     if right_b:
@@ -103,29 +158,33 @@ def _test_q4(answer):
     return "Neither dW nor db is right"
 
 
-def _q4_by_hand():
-    x4, _, D3, _ = _setting()
-    return cb.correlate2d(x4[0, 0], D3), float(D3.sum())
-
-
 # --- q5 -------------------------------------------------------------------------------
 
 def _test_q5(answer):
-    x4, w4, D3, net_below = _setting()
-    dx, _, _ = cb.conv2d_backward(D3[None, None], x4, w4)
-    expected = cb.relu_backward(dx, net_below[None, None])[0, 0]
+    x, w, D, net = _setting()
+    dx, _, _ = cb.conv2d_backward(D[None, None], x, w)
+    expected = cb.relu_backward(dx, net[None, None])[0, 0]
     if np.shape(answer) != expected.shape:
         return "δ^(l−1) has the input's shape, 5×5"
     if same_array(answer, expected):
         return True
     if same_array(answer, dx[0, 0]):
-        return "That is ∂E/∂x; the ReLU between net^(l−1) and x still has to be passed"
+        return "That is ∂E/∂a^(l−1); δ^(l−1) = ∂E/∂a^(l−1) ⊙ f′(net^(l−1)) still needs the " \
+               "ReLU's derivative"
+    if same_array(answer, dx[0, 0] * cb.relu(NET_EX)):
+        return "That multiplies by relu(net) = a^(l−1), the activation; the factor is its " \
+               "derivative relu′(net), which is 0 or 1"
+    if same_array(answer, _dx_with(W_EX) * cb.relu_derivative(NET_EX)):
+        return "The ReLU factor is right, but ∂E/∂a^(l−1) needs rot180(W)"
     return False
 
 
+def _q3_by_hand():
+    return _dx_with(cb.rot180(W_EX))
+
+
 def _q5_by_hand():
-    _, _, _, net_below = _setting()
-    return _q3_by_hand() * cb.relu_derivative(net_below)
+    return _q3_by_hand() * cb.relu_derivative(NET_EX)
 
 
 EXERCISES = [
@@ -135,14 +194,13 @@ EXERCISES = [
                  r"$\partial E/\partial x$ have at the pixel `x[1, 2]` (0-based)? Count the "
                  r"windows that read it; do not call `dv` until you have an answer.",
         test=_test_q1,
-        hint="count the rows r with 0 ≤ 1 − r < 3 and the columns c with 0 ≤ 2 − c < 3, then "
-             "multiply",
-        solution="The output is 4×4; window (r, c) reads rows r … r + 2 and columns c … c + 2. "
-                 "Row 1 is read by window rows r = 0, 1 (2 of them), column 2 by window columns "
-                 "c = 0, 1, 2 (3 of them): 2 · 3 = 6 terms "
+        hint="a term for every window (output position) whose K×K footprint covers the pixel; "
+             "count the window rows and the window columns separately (§4)",
+        solution="The output is 4×4; window (u, v) reads rows u … u + 2 and columns v … v + 2. "
+                 "Row 1 is read by window rows u = 0, 1 (2 of them), column 2 by window columns "
+                 "v = 0, 1, 2 (3 of them): 2 · 3 = 6 terms "
                  "(cb.participation_counts((6, 6), (3, 3))[1, 2]).",
-        answer=len([r for r in range(4) if 0 <= 1 - r < 3]) * len([c for c in range(4)
-                                                                   if 0 <= 2 - c < 3]),
+        answer=6,
         wrong=9,
     ),
     Exercise(
@@ -151,8 +209,8 @@ EXERCISES = [
                  r"1-based as in the seed) as a list of `(δ index, h index)` pairs, e.g. "
                  r"`[((1, 2), (2, 2)), ...]`, in any order.",
         test=_test_q2,
-        hint="i_23 is read by the windows (r, c) with r in {1, 2} and c in {2, 3}; the weight is "
-             "h_(i−r+1, j−c+1)",
+        hint="one term per window that covers i_23; in each, the weight is the kernel entry that "
+             "lands on i_23 — at i_23's offset inside that window (§2)",
         solution="∂E/∂i_23 = δ_12 h_22 + δ_13 h_21 + δ_22 h_12 + δ_23 h_11, i.e. "
                  "[((1, 2), (2, 2)), ((1, 3), (2, 1)), ((2, 2), (1, 2)), ((2, 3), (1, 1))] "
                  "— the window at (r, c) puts its weight h_(2−r+1, 3−c+1) on i_23.",
@@ -161,45 +219,44 @@ EXERCISES = [
     ),
     Exercise(
         key="ch04.q3",
-        question="Seed 004's 5×5 image `X4 = x4[0, 0]` and \"X\" kernel `W4 = w4[0, 0]` "
-                 r"(section 4), stride 1, and the sensitivity map `D3` below "
-                 r"(δ = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]). Compute $\partial E/\partial x$ (a 5×5 "
-                 r"array) with `cb.pad2d`, `cb.rot180` and `cb.correlate2d` — not with "
-                 r"`cb.conv2d_backward`, which the check uses.",
+        question="The 5×5 input `X_ex = cb.relu(net_ex)`, the 3×3 kernel `W_ex` (not symmetric) and "
+                 "the sensitivity map `D3` (δ = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]) defined below; "
+                 "stride 1, no padding. Compute $\\partial E/\\partial a^{(l-1)}$ (a 5×5 array) "
+                 "with `cb.pad2d`, `cb.rot180` and `cb.correlate2d` — not with "
+                 "`cb.conv2d_backward`, which the check uses.",
         test=_test_q3,
-        hint="pad δ with k − 1 = 2 rings of zeros, then correlate with rot180(W)",
-        solution="dX = cb.correlate2d(cb.pad2d(D3, 2), cb.rot180(W4)) — the full convolution of δ "
-                 "with W; the padded δ is 7×7 and a 3×3 kernel leaves 5×5. (The \"X\" kernel is "
-                 "symmetric, so rot180 changes nothing here, but write it: it matters for any "
-                 "other kernel.)",
+        hint="the pattern of §5: pad δ with zeros so that every window appears, then correlate "
+             "with the kernel as each input pixel meets it",
+        solution="dX = cb.correlate2d(cb.pad2d(D3, 2), cb.rot180(W_ex)) — the full convolution of "
+                 "δ with W; the padded δ is 7×7 and a 3×3 kernel leaves 5×5.",
         answer=_q3_by_hand(),
-        wrong=_q3_one_ring(),
+        wrong=_dx_with(W_EX),
     ),
     Exercise(
         key="ch04.q4",
         question="Same setting. Give the weight gradient and the bias gradient as a pair "
                  "`(dW, db)`: `dW` a 3×3 array, `db` a number.",
         test=_test_q4,
-        hint="∂E/∂W = x ⋆ δ, the input correlated with δ (valid); the bias is in every output, so "
-             "∂E/∂b adds up all of δ",
-        solution="dW = cb.correlate2d(X4, D3) (valid: 5 − 3 + 1 = 3×3), and db = D3.sum() = 45, "
+        hint="each weight w_mn multiplies one input pixel in every window; the bias is in every "
+             "output (§6)",
+        solution="dW = cb.correlate2d(X_ex, D3) (valid: 5 − 3 + 1 = 3×3), and db = D3.sum() = 45, "
                  "because the bias enters every one of the 9 outputs with weight 1.",
-        answer=_q4_by_hand(),
-        wrong=(_q4_by_hand()[0], _q4_by_hand()[1] / 9),     # the mean of δ, not its sum
+        answer=(cb.correlate2d(cb.relu(NET_EX), D3), float(D3.sum())),
+        wrong=(cb.correlate2d(cb.relu(NET_EX), D3), float(D3.mean())),
     ),
     Exercise(
         key="ch04.q5",
-        question=r"In the same setting, the 5×5 input was produced by a ReLU, "
-                 r"$x = \mathrm{relu}(\mathrm{net}^{l-1})$, with `net_below` below. Compute the "
-                 r"previous layer's error term $\delta^{l-1}$ (5×5). Use your answer to exercise 3 "
-                 r"(or the formula) and the ReLU derivative.",
+        question=r"In the same setting the input was produced by a ReLU, "
+                 r"$a^{(l-1)} = \mathrm{relu}(\mathrm{net}^{(l-1)})$ with `net_ex` below. Compute "
+                 r"the previous layer's sensitivity map $\delta^{(l-1)}$ (5×5). Use your answer to "
+                 r"exercise 3 and the ReLU's derivative.",
         test=_test_q5,
-        hint="δ^(l−1) = ∂E/∂x ⊙ relu′(net^(l−1)), and relu′ is 0 where net ≤ 0",
-        solution="delta_prev = dX * cb.relu_derivative(net_below), with dX from exercise 3 "
-                 "(equivalently cb.relu_backward(dX, net_below)): ∂E/∂x is kept where the "
-                 "image is 1 (net = 1 > 0) and set to 0 where it is 0 (net = −1).",
+        hint="δ is always ∂E/∂net: δ^(l−1) = ∂E/∂a^(l−1) ⊙ f′(net^(l−1)) (§7)",
+        solution="delta_prev = dX * cb.relu_derivative(net_ex), with dX from exercise 3 "
+                 "(equivalently cb.relu_backward(dX, net_ex)): ∂E/∂a^(l−1) is kept where "
+                 "net > 0 and set to 0 where net ≤ 0.",
         answer=_q5_by_hand(),
-        wrong=_q3_by_hand(),
+        wrong=_q3_by_hand() * cb.relu(NET_EX),
     ),
 ]
 
@@ -232,6 +289,14 @@ def _single_cases(rng):
 def _single_reference(delta, x, w):
     dx, dw, db = cb.conv2d_backward(delta[None, None], x[None, None], w[None, None])
     return dx[0, 0], dw[0, 0], float(db[0])
+
+
+def _single_numerical(delta, x, w):
+    """dx, dW, db by central differences of ⟨δ, x ⋆ w + b⟩."""
+    net = lambda x, w, b: cb.correlate2d(x, w) + b
+    return (cb.numerical_gradient(lambda v: net(v, w, 0.0), x, delta),
+            cb.numerical_gradient(lambda v: net(x, v, 0.0), w, delta),
+            float(cb.numerical_gradient(lambda v: net(x, w, v), np.zeros(()), delta)))
 
 
 def _single(**switches):
@@ -286,6 +351,7 @@ IMPLEMENTATIONS = [
         hint="every output net_uv adds δ_uv·w to the window it read (dx) and δ_uv·window to dW; "
              "the bias is in every output (chapter 4, §5 and §6)",
         solution=source(my_conv_backward_single),
+        numerical=_single_numerical,
         seed=4,
     ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import avg_pool2d_backward, max_pool2d_backward, output_size, sigmoid, sigmoid_derivative
-from ._core import Exercise, close, same_array, same_shape
+from ._core import Exercise, close, number, same_array, same_shape, whole, whole_numbers
 
 # Exercise 1's map and sensitivity map: the notebook prints the same arrays as `a_ex`, `d_ex`.
 A_EX = np.array([[2, 8, 1, 4],
@@ -16,6 +16,8 @@ D_EX = np.array([[1.0, -1.0], [2.0, 3.0]])
 
 def _test_q1(answer):
     expected = max_pool2d_backward(D_EX[None, None], A_EX[None, None], 2)[0, 0]
+    if np.shape(answer) == D_EX.shape:
+        return "That is 2×2, the pooled map's size; ∂E/∂a has the shape of a"
     if np.shape(answer) != expected.shape:
         return f"∂E/∂a has the shape of a, {expected.shape[0]}×{expected.shape[1]}"
     if same_array(answer, expected):
@@ -34,14 +36,18 @@ def _window_share(window, delta):
 
 
 def _test_q2(answer):
+    if number(answer) is None:
+        return "Give one number (a fraction such as 1/7 is fine)"
     if close(answer, _window_share(3, 6.0)):
         return True
-    if close(answer, _window_share(3, 6.0), rtol=1e-2):
+    if close(answer, _window_share(3, 6.0), rtol=3e-2):
         return "Close, but rounded too much: give at least three significant digits, or a fraction"
     if close(answer, 6.0):
         return "That copies δ to every cell; the mean's 1/K² shows up in its gradient too"
     if close(answer, 6.0 / 3):
         return "The window has K² cells, not K"
+    if close(answer, 6.0 * 9):
+        return "The mean divides; its gradient divides too"
     return False
 
 
@@ -53,10 +59,15 @@ def _centre_gradient(stride=1):
 
 
 def _test_q3(answer):
-    if close(answer, _centre_gradient()):
+    value = whole(answer)
+    if value is None:
+        return "Give a whole number: the windows' δ's are all 1"
+    if value == _centre_gradient():
         return True
-    if close(answer, 1.0):
+    if value == 1:
         return "That is one window's δ; count every window whose maximum is the centre"
+    if value == 0:
+        return "The centre is the maximum of the windows that contain it, so it receives their δ"
     return False
 
 
@@ -69,26 +80,45 @@ def _pool_sizes(n=28, kernel=3, stride=2):
 def _test_q4(answer):
     if same_shape(answer, _pool_sizes()):
         return True
-    try:
-        floor, ceil = (int(v) for v in answer)
-    except (TypeError, ValueError):
-        return "Answer with a pair of two integers, (floor, ceil)"
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
+        return "Answer with a pair of two whole numbers, (floor, ceil)"
+    values = whole_numbers(answer)
+    if values is None:
+        return "Output sizes are whole numbers of windows: (L − K)/S must be rounded before " \
+               "adding 1"
+    floor, ceil = values
     expected = _pool_sizes()
     if (floor, ceil) == (expected[0] - 1, expected[1] - 1):
         return "Both are one too small: the formula ends with + 1 (the first window)"
+    if (floor, ceil) == expected[::-1]:
+        return "The right numbers in the wrong order: (floor, ceil)"
     if floor == expected[0] and ceil == floor:
         return "The floor is right; ceil mode adds the window that covers the leftover column"
+    if floor == expected[0] - 1 and ceil == expected[0]:
+        return "Round (L − K)/S down and up, then add 1 to both"
     return False
 
 
+# Exercise 5: one entry of up(δ) and the sigmoid's net there; net ≠ 0, so that σ′(net) is not
+# the ¼ of a 2×2 mean pool's share.
+_Q5_UP, _Q5_NET = 0.8, 1.0
+
+
 def _test_q5(answer):
-    up, net = 0.8, 0.0
+    if number(answer) is None:
+        return "Give one number"
+    up, net = _Q5_UP, _Q5_NET
     if close(answer, up * sigmoid_derivative(net)):
         return True
     if close(answer, up):
         return "That is up(δ) itself; the sigmoid's derivative still has to be applied"
     if close(answer, up * sigmoid(net)):
         return "That multiplies by σ(net), not by its derivative σ′(net)"
+    if close(answer, up / 4):
+        return "That divides by the window's 4 cells — mean pooling's share; a max pool routes " \
+               "δ whole, and the factor here is the sigmoid's derivative"
+    if close(answer, up * sigmoid_derivative(up)):
+        return "That evaluates σ′ at up(δ); σ′ is taken at the sigmoid's input, net"
     return False
 
 
@@ -98,7 +128,7 @@ EXERCISES = [
         question="Max pooling, 2×2 windows, stride 2, on the map `a_ex` below, with the sensitivity map "
                  "`d_ex`. Write down $\\partial E/\\partial a$ (a 4×4 array) by hand.",
         test=_test_q1,
-        hint="Each window's δ goes to the cell holding that window's maximum; every other cell gets 0",
+        hint="only the cell that won a window changed its output (§1)",
         solution="The maxima of the four windows are 8 at (0, 1), 9 at (1, 2), 5 at (2, 0) and 7 at "
                  "(2, 3); they receive 1, −1, 2 and 3:\n"
                  "[[0, 1, 0, 0],\n [0, 0, -1, 0],\n [2, 0, 0, 3],\n [0, 0, 0, 0]]",
@@ -110,8 +140,8 @@ EXERCISES = [
         question="Mean pooling with a 3×3 window and stride 3. One window's δ is 6. What does each of "
                  "its nine cells receive (one number)?",
         test=_test_q2,
-        hint="The window's output is (1/K²)·Σ of its cells, so ∂y/∂a = 1/K² for each of them (you may type a "
-             "fraction such as 1/7)",
+        hint="the window's output is the mean of its cells: how much does it move when one cell "
+             "moves by 1? (§4; you may type a fraction such as 1/7)",
         solution="6/9 = 2/3 ≈ 0.667. y = (1/9) Σ a over the window, so ∂E/∂a = δ · 1/9 for each of the "
                  "nine cells; together they receive 6, the window's δ.",
         answer=6 / 9,
@@ -123,8 +153,8 @@ EXERCISES = [
                  "3×3 windows and stride 1, and δ is 1 for every output. How much gradient does the "
                  "centre receive?",
         test=_test_q3,
-        hint="Overlapping windows: count the windows that contain the centre (it is the maximum of "
-             "each of them); their δ's add",
+        hint="overlapping windows: the centre is the maximum of every window that contains it, "
+             "and their δ's add (§7)",
         solution="9. The output is 3×3 and every one of its nine windows contains (2, 2), the largest "
                  "value of the map, so every window routes its δ = 1 there: 9 · 1 = 9. This is why "
                  "the backward pass must add (+=), not assign.",
@@ -136,7 +166,8 @@ EXERCISES = [
         question="A 28×28 map is pooled with 3×3 windows and stride 2. Give the output size with the "
                  "floor (PyTorch's default) and with 保留边缘 / ceil mode, as a pair `(floor, ceil)`.",
         test=_test_q4,
-        hint="(L − K)/S = 12.5 here: round it down, and up, then add 1",
+        hint="the number of window positions: (L − K)/S steps, rounded down (PyTorch) or up "
+             "(ceil mode), plus the window at 0 (§9)",
         solution="(13, 14). (28 − 3)/2 = 12.5; floor: 12 + 1 = 13 windows (the last column is never "
                  "read); ceil: 13 + 1 = 14 windows, the last one reaching one column past the map.",
         answer=(13, 14),
@@ -145,13 +176,15 @@ EXERCISES = [
     Exercise(
         key="ch07.q5",
         question="In §6's network ($x$ → conv → σ → max pool), one entry of $\\mathrm{up}(\\delta)$ is "
-                 "$0.8$ and the sigmoid's input there is $\\mathrm{net} = 0$. What is "
-                 "$\\delta_{\\mathrm{net}}$ at that cell?",
+                 "$0.8$ and the sigmoid's input there is $\\mathrm{net} = 1$. What is "
+                 "$\\delta$ of the convolution at that cell ($\\partial E/\\partial \\mathrm{net}$)?",
         test=_test_q5,
-        hint="δ_net = up(δ) ⊙ σ′(net), with σ′(net) = σ(net)(1 − σ(net))",
-        solution="0.2. σ(0) = 0.5, so σ′(0) = 0.5 · 0.5 = 0.25 and δ_net = 0.8 · 0.25 = 0.2.",
-        answer=0.2,
-        wrong=0.8,
+        hint="δ is ∂E/∂net: what arrives through the pool, times the derivative of the activation "
+             "at its input (§6)",
+        solution="0.157. σ(1) = 0.731, so σ′(1) = 0.731 · 0.269 = 0.197 and "
+                 "δ = 0.8 · 0.197 = 0.157.",
+        answer=_Q5_UP * float(sigmoid_derivative(_Q5_NET)),
+        wrong=_Q5_UP / 4,
     ),
 ]
 
@@ -159,6 +192,7 @@ EXERCISES = [
 # --- ch07.implement_max and ch07.implement_mean -------------------------------------------
 
 from .. import avg_pool2d as _avg_pool2d, max_pool2d as _max_pool2d         # noqa: E402
+from .. import numerical_gradient                                           # noqa: E402
 from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
 from ._routes import avg_pool_route, max_pool_route                         # noqa: E402
 from ._solutions import my_avg_pool_backward, my_max_pool_backward, source  # noqa: E402
@@ -199,6 +233,18 @@ def _max_reference(dout, x, kernel_size, stride):
 
 def _mean_reference(dout, x_shape, kernel_size, stride):
     return avg_pool2d_backward(dout, np.zeros(x_shape), kernel_size, stride)
+
+
+def _max_numerical(dout, x, kernel_size, stride):
+    """dx by central differences — only where no window holds a tie (else it is not unique)."""
+    if len(np.unique(x)) < x.size:
+        return (None,)
+    return (numerical_gradient(lambda v: _max_pool2d(v, kernel_size, stride), x, dout),)
+
+
+def _mean_numerical(dout, x_shape, kernel_size, stride):
+    return (numerical_gradient(lambda v: _avg_pool2d(v, kernel_size, stride), np.zeros(x_shape),
+                               dout),)
 
 
 def _max(**switches):
@@ -269,6 +315,7 @@ IMPLEMENTATIONS = [
         hint="each window's δ goes to the cell that held its maximum (np.argmax gives the first), "
              "and cells shared by overlapping windows add up (chapter 7, §1, §2 and §7)",
         solution=source(my_max_pool_backward),
+        numerical=_max_numerical,
         seed=71,
     ),
     Implementation(
@@ -286,6 +333,7 @@ IMPLEMENTATIONS = [
         hint="the window's output is (1/K²)·Σ of its K² cells; overlapping windows add "
              "(chapter 7, §4 and §7)",
         solution=source(my_avg_pool_backward),
+        numerical=_mean_numerical,
         seed=72,
     ),
 ]

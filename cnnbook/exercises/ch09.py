@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import sigmoid_backward
-from ..nn import SGD, Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, ReLU, Sequential
-from ._core import Exercise, close, same_array
+from .. import sigmoid_backward, softmax
+from ..nn import SGD, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ._core import Exercise, close, number, same_array, whole
 
 
 def _tiny(filters2=3, dense_in=None):
@@ -22,12 +22,17 @@ def _count(model):
 
 
 def _test_q1(answer):
-    if close(answer, _count(_tiny(filters2=4)), rtol=0):
+    value = whole(answer)
+    if value is None:
+        return "A number of parameters is a whole number"
+    if value == _count(_tiny(filters2=4)):
         return True
-    if close(answer, _count(_tiny(filters2=4, dense_in=3 * 2 * 2)), rtol=0):
-        return "The first Dense layer still takes 3·2·2 inputs in your count — the flattened vector grew"
-    if close(answer, _count(_tiny(filters2=3)), rtol=0):
+    if value == _count(_tiny(filters2=4, dense_in=3 * 2 * 2)):
+        return "The first Linear layer still takes 3·2·2 inputs in your count — the flattened vector grew"
+    if value == _count(_tiny(filters2=3)):
         return "That is the original network's count"
+    if value == _count(_tiny(filters2=4)) - 4:
+        return "Count the 4 new biases too"
     return False
 
 
@@ -37,14 +42,23 @@ def _flat_length(size):
 
 
 def _test_q2(answer):
-    if close(answer, _flat_length(12), rtol=0):
+    value = whole(answer)
+    if value is None:
+        return "A length is a whole number"
+    if value == _flat_length(12):
         return True
-    if close(answer, _flat_length(8), rtol=0):
+    if value == _flat_length(8):
         return "That is the length for 8×8 images"
+    if value == 3 * 6 * 6:
+        return "That pools once; the network pools twice"
+    if value == 12 * 12:
+        return "That is the image's size; the convolutions make 3 maps and the pools shrink them"
     return False
 
 
 def _test_q3(answer):
+    if number(answer) is None:
+        return "Give one number"
     a, dout = 0.8, 2.0
     x = np.log(a / (1.0 - a))                                  # the input whose sigmoid is a
     if close(answer, sigmoid_backward(np.array([dout]), np.array([x]))[0]):
@@ -53,13 +67,16 @@ def _test_q3(answer):
         return "That is σ′ evaluated at 0.8 as if 0.8 were the input; 0.8 is the output a = σ(x)"
     if close(answer, a * (1.0 - a)):
         return "That is σ′ alone; the dout arriving there multiplies it"
+    if close(answer, dout * a):
+        return "That multiplies by the output a; the factor is the sigmoid's derivative"
     return False
 
 
 def _loss_gradient(reduction):
-    loss = CrossEntropyLoss(reduction)
-    loss(np.zeros((2, 4)), np.array([2, 0]))
-    return loss.backward()
+    """∂E/∂z of softmax cross-entropy for z = 0 (2×4), targets [2, 0]: (p − onehot)/N or summed."""
+    z, targets = np.zeros((2, 4)), np.array([2, 0])
+    grad = softmax(z) - np.eye(4)[targets]
+    return grad / len(targets) if reduction == "mean" else grad
 
 
 def _test_q4(answer):
@@ -70,6 +87,8 @@ def _test_q4(answer):
         return True
     if same_array(answer, _loss_gradient("sum")):
         return "That is p − onehot for each sample; the mean over the batch divides it by N"
+    if same_array(answer, -np.asarray(_loss_gradient("mean"))):
+        return "Check the sign: E = −log p_t falls when the target's logit grows"
     return False
 
 
@@ -88,8 +107,12 @@ def _twice_factor():
 
 
 def _test_q5(answer):
+    if number(answer) is None:
+        return "Give one number"
     if close(answer, _twice_factor()):
         return True
+    if close(answer, 0.0, atol=1e-9):
+        return "The weight does move: SGD steps by −lr·.grad"
     if close(answer, 0.5 * _twice_factor()):
         return ("That assumes the second backward writes over .grad — read what a module's backward "
                 "does with a gradient (cnnbook.nn: it adds, as torch does)")
@@ -104,8 +127,8 @@ EXERCISES = [
                  "and biases) does the whole network have then? (Hint: which other layer has to "
                  "change?)",
         test=_test_q1,
-        hint="A convolution has F·C·KH·KW weights + F biases, a Linear layer D_out·D_in + D_out; with 4 "
-             "maps of 2×2 the flattened vector has 4·2·2 entries, so the first Linear layer changes too",
+        hint="count layer by layer: a convolution has F·C·K² weights and F biases, a Linear layer "
+             "D_out·D_in + D_out — and ask which layer reads what the changed one makes (§2, §6)",
         solution="322. conv1: 2·1·3·3 + 2 = 20; conv2: 4·2·3·3 + 4 = 76; the first Linear now takes "
                  "4·2·2 = 16 inputs: 8·16 + 8 = 136; the last Linear 10·8 + 10 = 90. 20 + 76 + 136 + 90 "
                  "= 322 (the original has 271).",
@@ -118,8 +141,8 @@ EXERCISES = [
                  "after the `Flatten` layer, i.e. how many `in_features` would the first `Linear` layer "
                  "need? (An integer.)",
         test=_test_q2,
-        hint="Padding 1 keeps a 3×3 convolution's size, each 2×2 pooling halves it (floor); then "
-             "multiply C·H·W",
+        hint="follow the size through every layer: padding 1 keeps a 3×3 convolution's size, "
+             "each 2×2 pooling halves it (floor); then multiply C·H·W (§5)",
         solution="27. 12×12 → conv (padding 1) 12×12 → pool 6×6 → conv 6×6 → pool 3×3, with 3 maps: "
                  "3·3·3 = 27.",
         answer=27,
@@ -131,7 +154,8 @@ EXERCISES = [
                  "$a = 0.8$ and the `dout` arriving there is 2.0. What is $\\partial E/\\partial x$ at "
                  "that entry?",
         test=_test_q3,
-        hint="σ′(x) = a(1 − a) with the cached output a — no need to recover x; then multiply by dout",
+        hint="the sigmoid's derivative can be written with its output alone, and ∂E/∂x is what "
+             "arrives times that derivative (§3)",
         solution="0.32. σ′(x) = a(1 − a) = 0.8 · 0.2 = 0.16, and ∂E/∂x = dout · σ′ = 2.0 · 0.16 = 0.32.",
         answer=0.32,
         wrong=0.428,
@@ -141,7 +165,8 @@ EXERCISES = [
         question="Two samples, four classes, all logits 0: `z = np.zeros((2, 4))`, targets `[2, 0]`, "
                  "`reduction=\"mean\"`. Write down $\\partial E/\\partial z$ (a 2×4 array) by hand.",
         test=_test_q4,
-        hint="∂E/∂z = (p − onehot(t)) / N, and with equal logits p = 1/4 for every class",
+        hint="softmax followed by cross-entropy gives p − onehot(t) for each sample; what are p "
+             "when all logits are equal, and what does the batch mean do? (§7)",
         solution="[[0.125, 0.125, -0.375, 0.125], [-0.375, 0.125, 0.125, 0.125]]. p = 1/4 everywhere; "
                  "p − onehot puts 1/4 − 1 = −3/4 at the target and 1/4 elsewhere; the mean over N = 2 "
                  "samples halves it.",
@@ -154,8 +179,8 @@ EXERCISES = [
                  "and then `SGD(model.parameters(), lr=0.1).step()`. A weight whose gradient (from one backward) is "
                  "$g$ moves by $-k\\cdot 0.1\\cdot g$. What is $k$?",
         test=_test_q5,
-        hint="Does backward add to .grad or write over it? (Why does every training step start with "
-             "zero_grad()?)",
+        hint="does backward add to .grad or write over it? Why does a training step start with "
+             "zero_grad()? (§10)",
         solution="2. cnnbook.nn's backward adds into .grad, as torch's does, so the second call leaves "
                  "2g, and SGD moves the weight by −0.1·2g. That is why a training step begins with "
                  "optimizer.zero_grad().",
@@ -167,6 +192,7 @@ EXERCISES = [
 
 # --- ch09.implement: ∂E/∂logits of the batch-mean softmax cross-entropy -------------------
 
+from .. import log_softmax as _log_softmax, numerical_gradient             # noqa: E402
 from .. import softmax as _softmax                                          # noqa: E402
 from ._implement import Case, Implementation, Mistake, describe             # noqa: E402
 from ._solutions import my_cross_entropy_backward, source                   # noqa: E402
@@ -200,6 +226,15 @@ def _onehot(targets, M):
 
 def _ce_reference(logits, targets):
     return (_softmax(logits) - _onehot(targets, logits.shape[1])) / len(targets)
+
+
+def _ce_numerical(logits, targets):
+    """∂E/∂logits by central differences of the batch-mean cross-entropy (moderate logits)."""
+    if np.abs(logits).max() > 100:
+        return (None,)
+    def E(z):
+        return np.array(-np.mean(_log_softmax(z)[np.arange(len(targets)), targets]))
+    return (numerical_gradient(E, logits),)
 
 
 def _ce_sum(logits, targets):
@@ -256,6 +291,7 @@ IMPLEMENTATIONS = [
         hint="p = softmax(logits) row by row (shift by the row's maximum first), minus the "
              "one-hot targets, divided by N (chapter 9, §7)",
         solution=source(my_cross_entropy_backward),
+        numerical=_ce_numerical,
         seed=9,
     ),
 ]

@@ -391,6 +391,18 @@ TRANSPOSE_MISTAKES = (
                                           size=lambda H, W, KH, KW, S: (H * S, W * S))),
 )
 
+def _transpose_numerical(x, w, stride):
+    """y by finite differences: y = Mᵀx is the gradient of v ↦ ⟨conv2d(v, w, S), x⟩ over v of
+    y's shape (the convolution's dx), so this checks the scatter from the forward pass alone."""
+    H, W = x.shape
+    KH, KW = w.shape
+    shape = ((H - 1) * stride + KH, (W - 1) * stride + KW)
+
+    def E(v):
+        return np.array(np.sum(cb.conv2d(v[None, None], w[None, None], stride=stride)[0, 0] * x))
+    return (cb.numerical_gradient(E, np.zeros(shape)),)
+
+
 IMPLEMENTATIONS = [
     Implementation(
         key="ch12.implement",
@@ -401,6 +413,7 @@ IMPLEMENTATIONS = [
         cases=_transpose_cases,
         reference=_transpose_reference,
         mistakes=TRANSPOSE_MISTAKES,
+        numerical=_transpose_numerical,
         question="Write the transposed convolution of one 2-D map by scattering: x (H, W), w "
                  "(KH, KW), an int stride S, no padding; return y of shape ((H − 1)S + KH, "
                  "(W − 1)S + KW) in which every input cell adds x[i, j]·w to the window whose "
