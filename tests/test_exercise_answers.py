@@ -9,7 +9,7 @@ import pytest
 
 import cnnbook as cb
 from cnnbook import exercises
-from cnnbook.exercises import ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch10, ch11
+from cnnbook.exercises import ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch10, ch11, ch12
 
 
 def _ex(key):
@@ -218,6 +218,9 @@ CLASSIC = [
     ("ch11.q5", (1, 1), "cross-correlation"),
     ("ch11.q5", (3.5, 3), "whole numbers"),
 ]
+# chapter 12 keeps its classic mistakes beside its exercises
+CLASSIC += [(key, ch12.classic_answer(key, answer), words)
+            for key, answers in ch12.CLASSIC_MISTAKES.items() for answer, words in answers]
 
 
 @pytest.mark.parametrize("key, answer, words", CLASSIC,

@@ -84,10 +84,18 @@ def _source(cell):
     return "".join(src) if isinstance(src, list) else src
 
 
+def is_speaker_notes(cell):
+    """A lecturer's notes cell (RISE's "notes" slide type): not part of the reader's text."""
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
+
+
 def markdown_cells(path):
-    """``[(cell index, source)]`` of the Markdown cells of a notebook."""
+    """``[(cell index, source)]`` of the Markdown cells a reader reads: speaker notes, which
+    .ci/slides.py inserts near a chapter's top, are left out (their notation is still checked
+    by ``notation_problems``, which reads every cell)."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [(i, _source(c)) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"]
+    return [(i, _source(c)) for i, c in enumerate(nb["cells"])
+            if c["cell_type"] == "markdown" and not is_speaker_notes(c)]
 
 
 def _blank_all(text, pattern, keep=None, flags=0):

@@ -256,7 +256,12 @@ def test_readme_and_the_course_map_agree():
     chapters = [p.stem for p in NOTEBOOKS if not p.name.startswith("00")]
     assert [name for name, _ in rows] == chapters
     start = json.loads((root / "notebooks" / "00_start_here.ipynb").read_text(encoding="utf-8"))
-    course_map = next(_source(c) for c in start["cells"] if _source(c).startswith("## The course map"))
+    # the map's section: its heading cell and the cells up to the next heading (the slide cut
+    # may split one long table over several cells)
+    cells = [_source(c) for c in start["cells"] if c["cell_type"] == "markdown"]
+    first = next(i for i, src in enumerate(cells) if src.startswith("## The course map"))
+    last = next((i for i in range(first + 1, len(cells)) if cells[i].startswith("## ")), len(cells))
+    course_map = "\n".join(cells[first:last])
     map_rows = re.findall(r"^\| \[\d+ · [^\]]*\]\((\d\d_[a-z0-9_]+)\.ipynb\) \|(.*)$", course_map, re.M)
     assert [name for name, _ in map_rows] == chapters
     percent = re.compile(r"\d+(?:\.\d+)? ?%")

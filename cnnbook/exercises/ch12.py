@@ -244,7 +244,7 @@ EXERCISES = [
         question="$L = 10$, $K = 3$, dilation 3, $S = 2$, $P = 1$: the output side $O$ of the dilated "
                  "convolution?",
         test=_test_q3,
-        hint="a dilated kernel is an ordinary kernel with holes: use its span in chapter 3's formula (§5)",
+        hint="a dilated kernel is an ordinary kernel with holes: put its span in the output-size formula of the forward convolution (§5)",
         solution="The kernel spans R(K − 1) + 1 = 7 cells: O = ⌊(10 + 2 − 7)/2⌋ + 1 = ⌊2.5⌋ + 1 = 3.",
         answer=3,
         wrong=5,
