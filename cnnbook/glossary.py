@@ -282,6 +282,10 @@ NOTATION = (
     Symbol("rot180", "the kernel turned by 180°", "`rot180`", 3),
     Symbol("⊙", "element-wise product", "`*`", 2),
     # chapter 12: transposed and dilated convolution
+    Symbol("W_fc", "a convolution written as one sparse matrix: net = W_fc x over flattened "
+           "maps, each row the kernel W placed at one output position", "`conv_matrix`", 8),
+    Symbol("W_mat, Π", "im2col's filters as rows (W_mat) and the copy matrix Π that builds the "
+           "columns from the padded input", "`w.reshape(F, -1)`, `im2col`", 8),
     Symbol("R", "dilation: R − 1 zeros between a kernel's taps, a window of R(K − 1) + 1 cells "
            "(R = 1: an ordinary kernel)", "`dilation`", 12),
     Symbol("P_out", "output_padding of a transposed convolution: the rows added at the bottom "
