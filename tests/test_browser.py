@@ -155,9 +155,16 @@ class Lab:
             self.api("DELETE", f"/api/kernels/{kernel['id']}")
 
     def add(self, notebook):
-        """Copy a chapter into the server's root (the committed file is never touched)."""
-        shutil.copy(NOTEBOOKS / notebook, self.root / notebook)
-        cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
+        """Copy a chapter into the server's root (the committed file is never touched).
+
+        Code cells whose input the slide cut collapsed (``jupyter.source_hidden``) are shown
+        open in the copy: a collapsed cell's prompt is not drawn, and the tests count prompts
+        to see that every cell ran."""
+        nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            cell.get("metadata", {}).get("jupyter", {}).pop("source_hidden", None)
+        (self.root / notebook).write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+        cells = nb["cells"]
         return len(cells), sum(cell["cell_type"] == "code" for cell in cells)
 
     def stop(self):
