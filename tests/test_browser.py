@@ -268,8 +268,6 @@ def open_and_run(page, lab, notebook):
     # the notebook's kernelspec (python3) starts on its own: no kernel dialog
     page.locator(".jp-StatusBar-TextItem", has_text="| Idle").wait_for()
     _menu(page, "Edit", "editmenu:clear-all")   # saved outputs gone: what follows is this run's
-    # the slide cut collapses long code (jupyter.source_hidden), which hides its prompt
-    _menu(page, "View", "notebook:show-all-cell-code")
     page.wait_for_function(f"() => ({_PROMPTS})().done === 0")
     _menu(page, "Run", "runmenu:run-all")
     deadline = time.monotonic() + RUN_ALL
