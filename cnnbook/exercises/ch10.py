@@ -203,8 +203,8 @@ EXERCISES = [
         test=_test_q4,
         hint="−log p is smallest where p is largest — which class does the network predict for "
              "this digit (not which class it really is)? (§8)",
-        solution="The class the network predicts, argmax p — in the committed run 3 (digit 98 is a 2, "
-                 "called 3 with p = 0.416). E = −log p_t is smallest where p_t is largest. The input "
+        solution="The class the network predicts, argmax p — for a misread digit the wrong class "
+                 "it was called, not its true label. E = −log p_t is smallest where p_t is largest. The input "
                  "gradient is model.backward(p − onehot(t)), and p − onehot(t) is smallest in size when "
                  "t is the class that already has most of the probability, so the δ that travels back "
                  "to the pixels, and the map, is faintest.",

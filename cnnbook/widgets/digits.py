@@ -61,11 +61,11 @@ def _class(target, classes):
 def digit_state(model, data, index, target=None):
     """Everything the digit picture shows, for test image ``index`` of ``data``.
 
-    ``model`` is a trained network (``Sequential``) giving K logits; ``data`` a
+    ``model`` is a trained network (``Sequential``) giving M logits; ``data`` a
     ``cnnbook.data.Dataset`` (its test part is used); ``target`` None or
-    ``"true label"`` for the image's own label, or a class 0 … K−1. Pure apart from
-    the layers' caches and parameter gradients, which any forward/backward pass
-    overwrites (the parameters are never changed). The returned dict holds:
+    ``"true label"`` for the image's own label, or a class 0 … M−1. Pure apart from
+    the layers' caches, which any forward pass overwrites (the parameters and their
+    ``.grad`` are left as they were: ``training.input_gradient`` restores the gradients). The returned dict holds:
 
     * ``index``, ``count`` (the number of test images), ``image`` (H×W, the first channel),
       ``label`` (the true class);
