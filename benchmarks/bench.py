@@ -192,6 +192,27 @@ def _torch_pair(arrays, dtype):
     return [torch.tensor(a, dtype=dtype) for a in arrays]
 
 
+def _layer_impls(fast, ref, N, ref_n, arrays, torch_forward):
+    """cnnbook's fast function, its reference loops (run on ref_n images, time scaled to N) and,
+    when torch is installed, ``torch_forward(x, w, b)`` with its autograd backward in f64
+    and f32: the rows every layer case compares."""
+    impls = [Impl("cnnbook", fast)]
+    if not ARGS.no_reference:
+        impls.append(Impl("reference", ref, scale=N / ref_n, repeats=5,
+                          note=f"loops; run on N={ref_n}, time ×{N // ref_n}"))
+    if torch is not None:
+        for dtype, name in ((torch.float64, "torch f64"), (torch.float32, "torch f32")):
+            tx, tw, tb, td = _torch_pair(arrays, dtype)
+            for t in (tx, tw, tb):
+                t.requires_grad_(True)
+
+            def run(tx=tx, tw=tw, tb=tb, td=td):
+                torch.autograd.grad(torch_forward(tx, tw, tb), (tx, tw, tb), td)
+
+            impls.append(Impl(name, run))
+    return impls
+
+
 def conv_case(rng, N, C, H, F, K, stride=1, padding=0, ref_n=2, dilation=1):
     x, w, b = rng.normal(size=(N, C, H, H)), rng.normal(size=(F, C, K, K)), rng.normal(size=F)
     dout = rng.normal(size=cb.conv2d(x, w, b, stride, padding, dilation).shape)
@@ -206,22 +227,8 @@ def conv_case(rng, N, C, H, F, K, stride=1, padding=0, ref_n=2, dilation=1):
         cb.conv2d_reference(xr, w, b, stride, padding, dilation)
         cb.conv2d_backward_reference(dr, xr, w, stride, padding, dilation)
 
-    impls = [Impl("cnnbook", fast)]
-    if not ARGS.no_reference:
-        impls.append(Impl("reference", ref, scale=N / ref_n, repeats=5,
-                          note=f"loops; run on N={ref_n}, time ×{N // ref_n}"))
-    if torch is not None:
-        for dtype, name in ((torch.float64, "torch f64"), (torch.float32, "torch f32")):
-            tx, tw, tb, td = _torch_pair((x, w, b, dout), dtype)
-            for t in (tx, tw, tb):
-                t.requires_grad_(True)
-
-            def run(tx=tx, tw=tw, tb=tb, td=td):
-                out = torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation)
-                torch.autograd.grad(out, (tx, tw, tb), td)
-
-            impls.append(Impl(name, run))
-    return impls
+    return _layer_impls(fast, ref, N, ref_n, (x, w, b, dout), lambda tx, tw, tb:
+                        torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation))
 
 
 def conv_transpose_case(rng, N, C_in, H, C_out, K, stride=1, padding=0, output_padding=0, ref_n=2):
@@ -239,22 +246,8 @@ def conv_transpose_case(rng, N, C_in, H, C_out, K, stride=1, padding=0, output_p
         cb.conv_transpose2d_reference(xr, w, b, *args)
         cb.conv_transpose2d_backward_reference(dr, xr, w, *args)
 
-    impls = [Impl("cnnbook", fast)]
-    if not ARGS.no_reference:
-        impls.append(Impl("reference", ref, scale=N / ref_n, repeats=5,
-                          note=f"loops; run on N={ref_n}, time ×{N // ref_n}"))
-    if torch is not None:
-        for dtype, name in ((torch.float64, "torch f64"), (torch.float32, "torch f32")):
-            tx, tw, tb, td = _torch_pair((x, w, b, dout), dtype)
-            for t in (tx, tw, tb):
-                t.requires_grad_(True)
-
-            def run(tx=tx, tw=tw, tb=tb, td=td):
-                out = torch.nn.functional.conv_transpose2d(tx, tw, tb, *args)
-                torch.autograd.grad(out, (tx, tw, tb), td)
-
-            impls.append(Impl(name, run))
-    return impls
+    return _layer_impls(fast, ref, N, ref_n, (x, w, b, dout), lambda tx, tw, tb:
+                        torch.nn.functional.conv_transpose2d(tx, tw, tb, *args))
 
 
 def pool_case(rng, kind, N, C, H, K, stride, ref_n=2, relu=False):
