@@ -92,11 +92,11 @@ def depth_state(channels, filters, n, kernel, channel, seed=0, *, stride=1, padd
     A setting a slider can reach never raises: a kernel larger than the padded input
     gives ``fits`` False, empty arrays and a ``message`` that says how to fix it.
     """
-    D = _check_int(channels, "channels D", 1)
-    N = _check_int(filters, "filters N", 1)
+    D = _check_int(channels, "channels C", 1)
+    N = _check_int(filters, "filters F", 1)
     n = _check_int(n, "input size n", 1)
     K = _check_int(kernel, "kernel", 1)
-    d = _check_int(channel, "channel d", 0)
+    d = _check_int(channel, "channel c", 0)
     S = _check_int(stride, "stride", 1)
     P = _check_int(padding, "padding", 0)
     seed = _check_int(seed, "seed", 0)
